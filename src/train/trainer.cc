@@ -1,0 +1,165 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace rumor {
+namespace {
+
+constexpr int kEvalChunk = 1000;
+
+void validate(const TrainOptions& o, const Dataset& train) {
+  const auto bad = [](const std::string& flag, const std::string& why) {
+    return ConfigError("--" + flag + ": " + why);
+  };
+  if (o.epochs < 1) throw bad("epochs", "must be at least 1, got " + std::to_string(o.epochs));
+  if (o.batch < 1 || o.batch > 65536) {
+    throw bad("batch", "must be in 1..65536, got " + std::to_string(o.batch));
+  }
+  if (static_cast<std::size_t>(o.batch) > train.count) {
+    throw bad("batch", std::to_string(o.batch) + " is larger than the training set (" +
+                           std::to_string(train.count) + " examples)");
+  }
+  if (!(o.lr > 0.0f)) throw bad("lr", "must be positive, got " + std::to_string(o.lr));
+  if (!(o.momentum >= 0.0f && o.momentum < 1.0f)) {
+    throw bad("momentum", "must be in [0, 1), got " + std::to_string(o.momentum));
+  }
+  if (!(o.weight_decay >= 0.0f)) {
+    throw bad("weight-decay", "must be >= 0, got " + std::to_string(o.weight_decay));
+  }
+  if (o.warmup_steps < 0) throw bad("warmup-steps", "must be >= 0");
+  if (o.eval_every < 0) throw bad("eval-every", "must be >= 0 (0 = once per epoch)");
+}
+
+const Dataset& checked(const Dataset& train, const Dataset& test, const MlpSpec& spec) {
+  if (static_cast<std::size_t>(spec.inputs()) != train.features ||
+      spec.classes() != train.classes) {
+    throw ConfigError("--model: " + spec.to_string() + " takes " +
+                      std::to_string(spec.inputs()) + " inputs and " +
+                      std::to_string(spec.classes()) + " classes, the data has " +
+                      std::to_string(train.features) + " features and " +
+                      std::to_string(train.classes) + " classes");
+  }
+  RUMOR_CHECK(test.features == train.features && test.classes == train.classes,
+              "train and test sets differ in shape");
+  return train;
+}
+
+}  // namespace
+
+Trainer::Trainer(Backend& backend, const TrainOptions& options, const Dataset& train,
+                 const Dataset& test, const Clock& clock)
+    : backend_(backend),
+      options_((validate(options, train), options)),
+      train_(checked(train, test, MlpSpec::parse(options.model))),
+      test_(test),
+      clock_(clock),
+      model_(backend, MlpSpec::parse(options.model), std::max(options.batch, kEvalChunk)),
+      optimizer_(backend, model_.parameter_count(),
+                 SgdConfig{options.lr, options.momentum, options.weight_decay,
+                           options.nesterov}),
+      schedule_(options.lr, options.warmup_steps,
+                static_cast<std::int64_t>(train.count / options.batch) * options.epochs),
+      steps_per_epoch_(static_cast<std::int64_t>(train.count / options.batch)),
+      eval_chunk_(std::max(options.batch, kEvalChunk)),
+      host_images_(static_cast<std::size_t>(eval_chunk_) * train.features),
+      host_labels_(eval_chunk_),
+      host_losses_(eval_chunk_),
+      host_predictions_(eval_chunk_),
+      images_(backend, static_cast<std::size_t>(eval_chunk_) * train.features),
+      labels_(backend, eval_chunk_),
+      predictions_(backend, eval_chunk_) {
+  model_.init_he(options.seed);
+}
+
+void Trainer::load_batch(const Dataset& data, const std::size_t* indices, int count) {
+  const std::size_t features = data.features;
+  for (int i = 0; i < count; ++i) {
+    const std::size_t example = indices[i];
+    std::memcpy(host_images_.data() + i * features, data.images.data() + example * features,
+                features * sizeof(float));
+    host_labels_[i] = data.labels[example];
+  }
+  backend_.copy_from_host(images_.data(), host_images_.data(), count * features * sizeof(float));
+  backend_.copy_from_host(labels_.data(), host_labels_.data(), count * sizeof(std::int32_t));
+}
+
+double Trainer::train_step(std::int64_t step, int count) {
+  model_.forward_backward(images_.data(), labels_.data(), count);
+  optimizer_.step(model_.params().data(), model_.grads().data(), schedule_.at(step));
+  backend_.copy_to_host(host_losses_.data(), model_.losses(), count * sizeof(float));
+  return std::accumulate(host_losses_.begin(), host_losses_.begin() + count, 0.0) / count;
+}
+
+Evaluation Trainer::evaluate() {
+  Evaluation result;
+  std::vector<std::size_t> indices(eval_chunk_);
+  std::size_t correct = 0;
+  double loss_sum = 0.0;
+  for (std::size_t start = 0; start < test_.count; start += eval_chunk_) {
+    const int count = static_cast<int>(std::min<std::size_t>(eval_chunk_, test_.count - start));
+    std::iota(indices.begin(), indices.begin() + count, start);
+    load_batch(test_, indices.data(), count);
+    const float* logits = model_.loss_only(images_.data(), labels_.data(), count);
+    backend_.argmax_rows(logits, count, model_.spec().classes(), predictions_.data());
+    backend_.copy_to_host(host_losses_.data(), model_.losses(), count * sizeof(float));
+    backend_.copy_to_host(host_predictions_.data(), predictions_.data(),
+                          count * sizeof(std::int32_t));
+    for (int i = 0; i < count; ++i) {
+      loss_sum += host_losses_[i];
+      correct += host_predictions_[i] == host_labels_[i];
+    }
+  }
+  if (test_.count > 0) {
+    result.loss = loss_sum / static_cast<double>(test_.count);
+    result.accuracy = static_cast<double>(correct) / static_cast<double>(test_.count);
+  }
+  return result;
+}
+
+void Trainer::run(const std::function<void(const Progress&)>& report) {
+  std::vector<std::size_t> order(train_.count);
+  const int batch = options_.batch;
+  double train_seconds = 0.0;
+  double loss_sum = 0.0;
+  std::int64_t loss_steps = 0;
+  std::int64_t step = 0;
+  for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    Rng rng = Rng::stream(options_.seed, static_cast<std::uint64_t>(epoch));
+    rng.shuffle(std::span<std::size_t>(order));
+    auto started = clock_.now();
+    for (std::int64_t i = 0; i < steps_per_epoch_; ++i) {
+      load_batch(train_, order.data() + i * batch, batch);
+      loss_sum += train_step(step, batch);
+      ++loss_steps;
+      ++step;
+      const bool epoch_end = i + 1 == steps_per_epoch_;
+      const bool periodic = options_.eval_every > 0 && step % options_.eval_every == 0;
+      if (!epoch_end && !periodic) continue;
+      train_seconds += seconds_between(started, clock_.now());
+      Progress progress;
+      progress.epoch = epoch;
+      progress.epochs = options_.epochs;
+      progress.step = step;
+      progress.total_steps = total_steps();
+      progress.train_loss = loss_sum / static_cast<double>(loss_steps);
+      progress.lr = schedule_.at(step - 1);
+      progress.test = evaluate();
+      progress.train_seconds = train_seconds;
+      progress.samples_per_second =
+          train_seconds > 0 ? static_cast<double>(step) * batch / train_seconds : 0.0;
+      progress.final = step == total_steps();
+      report(progress);
+      loss_sum = 0.0;
+      loss_steps = 0;
+      started = clock_.now();
+    }
+  }
+}
+
+}  // namespace rumor

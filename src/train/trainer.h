@@ -1,0 +1,96 @@
+// trainer.h — the training loop of one replica: mini-batches from a dataset, forward,
+// backward, SGD step with the learning-rate schedule, periodic test evaluation.
+//
+// Single-threaded: the caller's thread owns the backend and the model for the whole run.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "kernels/backend.h"
+#include "train/dataset.h"
+#include "train/mlp.h"
+#include "train/optimizer.h"
+
+namespace rumor {
+
+struct TrainOptions {
+  std::string model = "784-256-128-10";
+  int epochs = 10;
+  int batch = 128;
+  float lr = 0.1f;
+  float momentum = 0.9f;
+  bool nesterov = true;
+  float weight_decay = 5e-4f;
+  int warmup_steps = 200;
+  std::uint64_t seed = 1;
+  // Steps between test evaluations; 0 = at the end of every epoch only.
+  int eval_every = 0;
+};
+
+struct Evaluation {
+  double loss = 0.0;      // mean cross-entropy over the test set
+  double accuracy = 0.0;  // fraction of correct predictions
+};
+
+// What the loop reports after each evaluation.
+struct Progress {
+  int epoch = 0;                 // 1-based epoch the step belongs to
+  int epochs = 0;
+  std::int64_t step = 0;         // steps completed
+  std::int64_t total_steps = 0;
+  double train_loss = 0.0;       // mean training loss since the previous report
+  double lr = 0.0;               // learning rate of the last step
+  Evaluation test;
+  double train_seconds = 0.0;    // time spent training (evaluation excluded)
+  double samples_per_second = 0.0;  // over the whole run so far
+  bool final = false;            // the last report of the run
+};
+
+class Trainer {
+ public:
+  // Throws ConfigError for invalid options (naming the option) or a model whose input width
+  // or class count does not match the data.
+  Trainer(Backend& backend, const TrainOptions& options, const Dataset& train,
+          const Dataset& test, const Clock& clock);
+
+  // Runs every step of every epoch, calling `report` after each evaluation.
+  void run(const std::function<void(const Progress&)>& report);
+
+  // Accuracy and loss of the current parameters on the test set.
+  Evaluation evaluate();
+
+  Mlp& model() { return model_; }
+  Sgd& optimizer() { return optimizer_; }
+  std::int64_t steps_per_epoch() const { return steps_per_epoch_; }
+  std::int64_t total_steps() const { return steps_per_epoch_ * options_.epochs; }
+
+ private:
+  // Copies the examples at indices[0..batch) into the device batch buffers.
+  void load_batch(const Dataset& data, const std::size_t* indices, int count);
+  // One optimisation step on the batch already loaded; returns its mean loss.
+  double train_step(std::int64_t step, int count);
+
+  Backend& backend_;
+  TrainOptions options_;
+  const Dataset& train_;
+  const Dataset& test_;
+  const Clock& clock_;
+  Mlp model_;
+  Sgd optimizer_;
+  LrSchedule schedule_;
+  std::int64_t steps_per_epoch_;
+  int eval_chunk_;
+  std::vector<float> host_images_;
+  std::vector<std::int32_t> host_labels_;
+  std::vector<float> host_losses_;
+  std::vector<std::int32_t> host_predictions_;
+  DeviceArray<float> images_;
+  DeviceArray<std::int32_t> labels_;
+  DeviceArray<std::int32_t> predictions_;
+};
+
+}  // namespace rumor
