@@ -57,22 +57,25 @@ TEST_F(TrainerTest, LearnsFashionMnistSubset) {
   EXPECT_GT(reports.back().samples_per_second, 0.0);
 }
 
-TEST_F(TrainerTest, SameSeedGivesBitwiseIdenticalParameters) {
+// Same seed and thread count → bitwise identical parameters; another seed → different ones.
+TEST_F(TrainerTest, SameSeedAndThreadsGiveBitwiseIdenticalParameters) {
   TrainOptions options = small_options();
   options.epochs = 1;
-  const auto train_params = [&](std::uint64_t seed) {
-    CpuBackend backend(1);
-    options.seed = seed;
-    Trainer trainer(backend, options, *train_, *test_, clock_);
-    trainer.run([](const Progress&) {});
-    return trainer.model().params().to_host();
-  };
-  const auto a = train_params(5);
-  const auto b = train_params(5);
-  const auto c = train_params(6);
-  ASSERT_EQ(a.size(), b.size());
-  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)));
-  EXPECT_NE(0, std::memcmp(a.data(), c.data(), a.size() * sizeof(float)));
+  for (int threads : {1, 2}) {
+    const auto train_params = [&](std::uint64_t seed) {
+      CpuBackend backend(threads);
+      options.seed = seed;
+      Trainer trainer(backend, options, *train_, *test_, clock_);
+      trainer.run([](const Progress&) {});
+      return trainer.model().params().to_host();
+    };
+    const auto a = train_params(5);
+    const auto b = train_params(5);
+    const auto c = train_params(6);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << threads;
+    EXPECT_NE(0, std::memcmp(a.data(), c.data(), a.size() * sizeof(float))) << threads;
+  }
 }
 
 TEST_F(TrainerTest, PeriodicEvaluationReportsEveryNSteps) {
