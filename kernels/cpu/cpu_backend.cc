@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <thread>
 
@@ -28,6 +29,11 @@ CpuBackend::CpuBackend(int threads) {
 }
 
 void* CpuBackend::allocate(std::size_t bytes) {
+  // aligned_alloc wants a multiple of the alignment; rounding up must not wrap around to a
+  // tiny size for requests near SIZE_MAX.
+  if (bytes > std::numeric_limits<std::size_t>::max() - kAlignment) {
+    throw Error(detail::concat("cpu: cannot allocate ", bytes, " bytes"));
+  }
   const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + kAlignment - 1) / kAlignment *
                               kAlignment;
   void* ptr = std::aligned_alloc(kAlignment, rounded);
