@@ -48,16 +48,18 @@ void* CpuBackend::allocate(std::size_t bytes) {
 
 void CpuBackend::deallocate(void* ptr) noexcept { std::free(ptr); }
 
+// Zero-byte copies return early: memcpy/memmove with a null pointer is undefined even for 0
+// bytes, and an empty std::vector's data() may be null.
 void CpuBackend::copy_from_host(void* dst, const void* host_src, std::size_t bytes) {
-  std::memcpy(dst, host_src, bytes);
+  if (bytes != 0) std::memcpy(dst, host_src, bytes);
 }
 
 void CpuBackend::copy_to_host(void* host_dst, const void* src, std::size_t bytes) {
-  std::memcpy(host_dst, src, bytes);
+  if (bytes != 0) std::memcpy(host_dst, src, bytes);
 }
 
 void CpuBackend::copy(void* dst, const void* src, std::size_t bytes) {
-  std::memmove(dst, src, bytes);
+  if (bytes != 0) std::memmove(dst, src, bytes);
 }
 
 void CpuBackend::fill(float* x, std::size_t n, float value) { std::fill_n(x, n, value); }

@@ -41,6 +41,10 @@ TEST(CpuBackendMemory, AllocationsAreNonNullAlignedWritableAndDistinct) {
     live.push_back(ptr);
   }
   EXPECT_EQ(std::set<void*>(live.begin(), live.end()).size(), live.size());
+  // Zero-byte copies with null host pointers (an empty vector's data()) are no-ops.
+  backend.copy_from_host(live[1], nullptr, 0);
+  backend.copy_to_host(nullptr, live[1], 0);
+  backend.copy(live[1], live[2], 0);
   for (void* ptr : live) backend.deallocate(ptr);
   backend.deallocate(nullptr);  // a no-op, like free(nullptr)
 }
