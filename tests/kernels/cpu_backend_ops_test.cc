@@ -431,22 +431,18 @@ TEST_F(CpuOps, SumSquaresAccumulatesInDouble) {
   // relative. A float accumulator would be off by ~1e-7 and fail.
   constexpr Tolerance kTol{0.0, 1e-12};
   EXPECT_EQ(backend_.sum_squares(nullptr, 0), 0.0);
-  for (const std::size_t n : kOddSizes) {
-    const auto x = random_normal(rng_, n, 1.0);
+  const auto check = [&](const std::vector<float>& x, const char* what) {
     const auto dx = to_device(backend_, x);
-    EXPECT_TRUE(close(backend_.sum_squares(dx.data(), n), sum_squares_reference(x), kTol))
-        << "n=" << n;
-    // Squares of 1e20 overflow float but not double.
-    const auto big = random_uniform(rng_, n, 1e20, 3e20);
-    const auto dbig = to_device(backend_, big);
-    EXPECT_TRUE(close(backend_.sum_squares(dbig.data(), n), sum_squares_reference(big), kTol))
-        << "n=" << n;
-    // 1 + many tiny values: lost in float, kept in double.
-    std::vector<float> mixed(n, 1e-4f);
+    EXPECT_TRUE(scalar_close(backend_.sum_squares(dx.data(), x.size()),
+                             sum_squares_reference(x), kTol))
+        << what << " n=" << x.size();
+  };
+  for (const std::size_t n : kOddSizes) {
+    check(random_normal(rng_, n, 1.0), "normal");
+    check(random_uniform(rng_, n, 1e20, 3e20), "squares overflow float");
+    std::vector<float> mixed(n, 1e-4f);  // 1 + tiny squares: lost in float, kept in double
     mixed[n / 2] = 1.0f;
-    const auto dmixed = to_device(backend_, mixed);
-    EXPECT_TRUE(close(backend_.sum_squares(dmixed.data(), n), sum_squares_reference(mixed), kTol))
-        << "n=" << n;
+    check(mixed, "mixed magnitudes");
   }
 }
 

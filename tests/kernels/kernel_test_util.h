@@ -244,7 +244,7 @@ inline ::testing::AssertionResult all_equal(const DeviceArray<std::int32_t>& act
 }
 
 // Scalar comparison (reductions).
-inline ::testing::AssertionResult close(double actual, double expected, Tolerance tol) {
+inline ::testing::AssertionResult scalar_close(double actual, double expected, Tolerance tol) {
   if (within(actual, expected, tol)) return ::testing::AssertionSuccess();
   std::ostringstream out;
   out.precision(17);
