@@ -49,6 +49,7 @@ class Backend {
   virtual void deallocate(void* ptr) noexcept = 0;
   virtual void copy_from_host(void* dst, const void* host_src, std::size_t bytes) = 0;
   virtual void copy_to_host(void* host_dst, const void* src, std::size_t bytes) = 0;
+  // dst and src must not overlap. Zero bytes is a no-op (pointers may then be null).
   virtual void copy(void* dst, const void* src, std::size_t bytes) = 0;
   virtual void fill(float* x, std::size_t n, float value) = 0;
   // Blocks until all issued work has completed.
@@ -57,17 +58,19 @@ class Backend {
   // --- dense math ---
   // C[m,n] = alpha * op(A)[m,k] · op(B)[k,n] + beta * C. A is stored [m,k] (or [k,m] when
   // transposed), B is stored [k,n] (or [n,k]); leading dimensions are the stored row lengths.
+  // When beta == 0, C is not read (it may hold NaN), as in BLAS.
   virtual void gemm(Transpose trans_a, Transpose trans_b, int m, int n, int k, float alpha,
                     const float* a, const float* b, float beta, float* c) = 0;
   // y[r,c] += bias[c]
   virtual void add_bias(float* y, const float* bias, int rows, int cols) = 0;
   // dbias[c] = Σ_r dy[r,c] (overwrites dbias)
   virtual void bias_grad(const float* dy, int rows, int cols, float* dbias) = 0;
-  // y = max(x, 0); y may alias x.
+  // y = max(x, 0); y may alias x. NaN maps to 0 (use all_finite to detect divergence).
   virtual void relu(const float* x, float* y, std::size_t n) = 0;
   // dx = dy where y > 0, else 0; dx may alias dy.
   virtual void relu_backward(const float* y, const float* dy, float* dx, std::size_t n) = 0;
-  // Per row r of logits[rows, classes] with label t = labels[r] in [0, classes):
+  // Per row r of logits[rows, classes] with label t = labels[r] in [0, classes) (the caller
+  // guarantees the range; datasets are validated when loaded):
   //   losses[r] = logsumexp(logits[r]) - logits[r, t]
   //   dlogits[r, c] = grad_scale * (softmax(logits[r])[c] - [c == t])   (skipped if null)
   virtual void softmax_cross_entropy(const float* logits, const std::int32_t* labels, int rows,

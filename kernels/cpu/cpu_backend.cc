@@ -27,7 +27,9 @@ CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::kYes ? CblasTrans
 }  // namespace
 
 CpuBackend::CpuBackend(int threads) {
-  RUMOR_CHECK(threads >= 0, "thread count must be >= 0, got ", threads);
+  if (threads < 0) {
+    throw ConfigError("threads: must be >= 0 (0 = all cores), got " + std::to_string(threads));
+  }
   threads_ = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
                           : threads;
   openblas_set_num_threads(threads_);

@@ -243,7 +243,7 @@ TEST(BackendFactory, CpuBackendHasTheAskedThreadCount) {
   EXPECT_EQ(dynamic_cast<CpuBackend&>(*make_backend("cpu", 2)).threads(), 2);
   const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   EXPECT_EQ(dynamic_cast<CpuBackend&>(*make_backend("cpu", 0)).threads(), all);
-  EXPECT_THROW(make_backend("cpu", -1), Error);
+  EXPECT_THROW(make_backend("cpu", -1), ConfigError);
   CpuBackend restore(1);  // OpenBLAS's thread count is process-wide: back to one
 }
 
