@@ -12,32 +12,14 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
-#include <initializer_list>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/vec_split.h"
 
 namespace rumor::cuda {
 
 inline constexpr int kMapThreads = 256;
 inline constexpr std::size_t kMapMaxBlocks = std::size_t{1} << 16;
-
-// [0, head) and [head + 4·quads, n) go element by element; the middle goes by float4.
-struct VecSplit {
-  std::size_t head = 0;
-  std::size_t quads = 0;
-};
-
-// The split for pointers that must all be 16-byte aligned at `head`. When they disagree on
-// their address modulo 16, no split exists and everything goes element by element.
-inline VecSplit vec_split(std::size_t n, std::initializer_list<const void*> pointers) {
-  const auto misalign = reinterpret_cast<std::uintptr_t>(*pointers.begin()) % 16;
-  for (const void* p : pointers) {
-    if (reinterpret_cast<std::uintptr_t>(p) % 16 != misalign || misalign % 4 != 0) return {};
-  }
-  const std::size_t head = std::min<std::size_t>(misalign == 0 ? 0 : (16 - misalign) / 4, n);
-  return {head, (n - head) / 4};
-}
 
 __device__ __forceinline__ float4 load4(const float* p) {
   return *reinterpret_cast<const float4*>(p);
