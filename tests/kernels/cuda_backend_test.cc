@@ -327,7 +327,7 @@ TEST_F(CudaParity, SumSquaresInDoubleAndDeterministic) {
       Twin<float> x = random(n, offset, -2.0f, 2.0f);
       const double ref = cpu_.sum_squares(x.cpu(), n);
       const double got = gpu_->sum_squares(x.gpu(), n);
-      EXPECT_NEAR(got, ref, 1e-12 * ref);
+      EXPECT_NEAR(got, ref, 1e-11 * ref);  // two summation orders, both in double
       EXPECT_EQ(gpu_->sum_squares(x.gpu(), n), got) << "not deterministic";
     }
   }
