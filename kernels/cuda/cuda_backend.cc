@@ -72,7 +72,14 @@ void* CudaBackend::allocate(std::size_t bytes) {
   return cuda::allocate_device(bytes);  // 256-byte aligned
 }
 
-void CudaBackend::deallocate(void* ptr) noexcept { cuda::free_device(ptr); }
+void CudaBackend::deallocate(void* ptr) noexcept {
+  // Like DeviceGuard, but noexcept: a failure to switch shows up as cudaFree's error.
+  int previous = device_;
+  (void)cudaGetDevice(&previous);
+  if (previous != device_) (void)cudaSetDevice(device_);
+  cuda::free_device(ptr);
+  if (previous != device_) (void)cudaSetDevice(previous);
+}
 
 void CudaBackend::copy_from_host(void* dst, const void* host_src, std::size_t bytes) {
   if (bytes == 0) return;
