@@ -72,8 +72,10 @@ Trainer::Trainer(Backend& backend, const TrainOptions& options, const Dataset& t
       host_predictions_(eval_chunk_),
       images_(backend, static_cast<std::size_t>(eval_chunk_) * train.features),
       labels_(backend, eval_chunk_),
-      predictions_(backend, eval_chunk_) {
+      predictions_(backend, eval_chunk_),
+      loss_sum_(backend, options.batch) {
   model_.init_he(options.seed);
+  backend.fill(loss_sum_.data(), loss_sum_.size(), 0.0f);
 }
 
 void Trainer::load_batch(const Dataset& data, const std::size_t* indices, int count) {
@@ -88,11 +90,19 @@ void Trainer::load_batch(const Dataset& data, const std::size_t* indices, int co
   backend_.copy_from_host(labels_.data(), host_labels_.data(), count * sizeof(std::int32_t));
 }
 
-double Trainer::train_step(std::int64_t step, int count) {
+void Trainer::train_step(std::int64_t step, int count) {
   model_.forward_backward(images_.data(), labels_.data(), count);
   optimizer_.step(model_.params().data(), model_.grads().data(), schedule_.at(step));
-  backend_.copy_to_host(host_losses_.data(), model_.losses(), count * sizeof(float));
-  return std::accumulate(host_losses_.begin(), host_losses_.begin() + count, 0.0) / count;
+  backend_.axpby(count, 1.0f, model_.losses(), 1.0f, loss_sum_.data());
+}
+
+double Trainer::take_mean_loss(std::int64_t steps) {
+  backend_.copy_to_host(host_losses_.data(), loss_sum_.data(), loss_sum_.bytes());
+  backend_.fill(loss_sum_.data(), loss_sum_.size(), 0.0f);
+  const auto end = host_losses_.begin() + static_cast<std::ptrdiff_t>(loss_sum_.size());
+  const double sum = std::accumulate(host_losses_.begin(), end, 0.0);
+  const double examples = static_cast<double>(steps) * static_cast<double>(loss_sum_.size());
+  return steps > 0 ? sum / examples : 0.0;
 }
 
 Evaluation Trainer::evaluate() {
@@ -125,7 +135,6 @@ void Trainer::run(const std::function<void(const Progress&)>& report) {
   std::vector<std::size_t> order(train_.count);
   const int batch = options_.batch;
   double train_seconds = 0.0;
-  double loss_sum = 0.0;
   std::int64_t loss_steps = 0;
   std::int64_t step = 0;
   for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
@@ -135,19 +144,20 @@ void Trainer::run(const std::function<void(const Progress&)>& report) {
     auto started = clock_.now();
     for (std::int64_t i = 0; i < steps_per_epoch_; ++i) {
       load_batch(train_, order.data() + i * batch, batch);
-      loss_sum += train_step(step, batch);
+      train_step(step, batch);
       ++loss_steps;
       ++step;
       const bool epoch_end = i + 1 == steps_per_epoch_;
       const bool periodic = options_.eval_every > 0 && step % options_.eval_every == 0;
       if (!epoch_end && !periodic) continue;
+      backend_.synchronize();  // queued device work belongs to the training time
       train_seconds += seconds_between(started, clock_.now());
       Progress progress;
       progress.epoch = epoch;
       progress.epochs = options_.epochs;
       progress.step = step;
       progress.total_steps = total_steps();
-      progress.train_loss = loss_sum / static_cast<double>(loss_steps);
+      progress.train_loss = take_mean_loss(loss_steps);
       progress.lr = schedule_.at(step - 1);
       progress.test = evaluate();
       progress.train_seconds = train_seconds;
@@ -155,7 +165,6 @@ void Trainer::run(const std::function<void(const Progress&)>& report) {
           train_seconds > 0 ? static_cast<double>(step) * batch / train_seconds : 0.0;
       progress.final = step == total_steps();
       report(progress);
-      loss_sum = 0.0;
       loss_steps = 0;
       started = clock_.now();
     }

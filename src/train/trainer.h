@@ -71,8 +71,11 @@ class Trainer {
  private:
   // Copies the examples at indices[0..batch) into the device batch buffers.
   void load_batch(const Dataset& data, const std::size_t* indices, int count);
-  // One optimisation step on the batch already loaded; returns its mean loss.
-  double train_step(std::int64_t step, int count);
+  // One optimisation step on the batch already loaded; its per-example losses are added to
+  // loss_sum_ on the backend (no host round trip per step).
+  void train_step(std::int64_t step, int count);
+  // Mean of the losses accumulated since the last call (reads them back and resets them).
+  double take_mean_loss(std::int64_t steps);
 
   Backend& backend_;
   TrainOptions options_;
@@ -91,6 +94,7 @@ class Trainer {
   DeviceArray<float> images_;
   DeviceArray<std::int32_t> labels_;
   DeviceArray<std::int32_t> predictions_;
+  DeviceArray<float> loss_sum_;  // [batch] running sums of per-example training losses
 };
 
 }  // namespace rumor
