@@ -194,17 +194,18 @@ struct GemmShape {
 
 void bench_gemm(CpuBackend& backend, Rng& rng, int peak_dim, const Settings& settings,
                 std::vector<Row>& rows) {
-  // MLP 784-256-128-10 at batch 128, weights stored [in, out]: forward X·W, backward
-  // dW = Xᵀ·dY and dX = dY·Wᵀ (no dX for the first layer: its input is data).
+  // MLP 784-256-128-10 at batch 128 exactly as src/train/linear.cc runs it, weights stored
+  // [out, in]: forward Y = X·Wᵀ, backward dW = dYᵀ·X and dX = dY·W (no dX for the first
+  // layer: its input is data).
   const std::vector<GemmShape> shapes{
-      {"fwd  L1 X.W", Transpose::kNo, Transpose::kNo, 128, 256, 784},
-      {"fwd  L2 X.W", Transpose::kNo, Transpose::kNo, 128, 128, 256},
-      {"fwd  L3 X.W", Transpose::kNo, Transpose::kNo, 128, 10, 128},
-      {"bwd  L1 dW=Xt.dY", Transpose::kYes, Transpose::kNo, 784, 256, 128},
-      {"bwd  L2 dW=Xt.dY", Transpose::kYes, Transpose::kNo, 256, 128, 128},
-      {"bwd  L3 dW=Xt.dY", Transpose::kYes, Transpose::kNo, 128, 10, 128},
-      {"bwd  L2 dX=dY.Wt", Transpose::kNo, Transpose::kYes, 128, 256, 128},
-      {"bwd  L3 dX=dY.Wt", Transpose::kNo, Transpose::kYes, 128, 128, 10},
+      {"fwd  L1 Y=X.Wt", Transpose::kNo, Transpose::kYes, 128, 256, 784},
+      {"fwd  L2 Y=X.Wt", Transpose::kNo, Transpose::kYes, 128, 128, 256},
+      {"fwd  L3 Y=X.Wt", Transpose::kNo, Transpose::kYes, 128, 10, 128},
+      {"bwd  L1 dW=dYt.X", Transpose::kYes, Transpose::kNo, 256, 784, 128},
+      {"bwd  L2 dW=dYt.X", Transpose::kYes, Transpose::kNo, 128, 256, 128},
+      {"bwd  L3 dW=dYt.X", Transpose::kYes, Transpose::kNo, 10, 128, 128},
+      {"bwd  L2 dX=dY.W", Transpose::kNo, Transpose::kNo, 128, 256, 128},
+      {"bwd  L3 dX=dY.W", Transpose::kNo, Transpose::kNo, 128, 128, 10},
   };
   const std::size_t peak_elems = static_cast<std::size_t>(peak_dim) * peak_dim;
   const std::vector<float> pa = random_floats(rng, peak_elems);
