@@ -70,6 +70,16 @@ class IoLoop {
 
   std::string bound_endpoint() { return router_.get(zmq::sockopt::last_endpoint); }
 
+  // Unbinding first makes an inproc name free again before this returns (closing alone frees
+  // it later, on libzmq's reaper thread), so a restarted peer can bind it at once.
+  ~IoLoop() {
+    try {
+      router_.unbind(bound_endpoint());
+    } catch (const zmq::error_t&) {
+      // Already gone: nothing to free.
+    }
+  }
+
   void run() {
     while (!stop_) {
       poll();

@@ -47,7 +47,9 @@ inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseco
 inline constexpr std::uint64_t kTestRun = 1234;
 inline constexpr std::uint64_t kTestFingerprint = 0xf00dULL;
 
-// Endpoints and options for a small cluster of one kind. inproc peers share `context`.
+// Endpoints and options for a small cluster of one kind. inproc peers share context(); tcp and
+// ipc peers get a private context each, as separate processes would, so that destroying one
+// closes its listening socket before the destructor returns (a restart can bind it again).
 class TestNet {
  public:
   explicit TestNet(Kind kind) : kind_(kind) {}
@@ -76,7 +78,7 @@ class TestNet {
     o.expect.max_elements = 1 << 20;
     o.reconnect_interval = 10ms;
     o.reconnect_interval_max = 100ms;
-    o.context = context_;
+    if (kind_ == Kind::kInproc) o.context = context_;
     return o;
   }
 
@@ -85,6 +87,7 @@ class TestNet {
     return std::make_unique<ZmqTransport>(options(rank, num_peers, std::move(endpoint)));
   }
 
+  // For inproc transports and for raw test sockets.
   const std::shared_ptr<zmq::context_t>& context() const { return context_; }
   Kind kind() const { return kind_; }
 
