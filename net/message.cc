@@ -2,6 +2,7 @@
 #include "net/message.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -100,10 +101,16 @@ bool read_uint(const msgpack::object& obj, std::uint64_t& out) {
   return true;
 }
 
+// msgpack-c packs a double with an integral value as an integer (1.0 → 0x01), so integers
+// are valid spellings of float fields.
 bool read_double(const msgpack::object& obj, double& out) {
-  if (obj.type != msgpack::type::FLOAT64 && obj.type != msgpack::type::FLOAT32) return false;
-  out = obj.via.f64;
-  return true;
+  switch (obj.type) {
+    case msgpack::type::FLOAT64:
+    case msgpack::type::FLOAT32: out = obj.via.f64; return true;
+    case msgpack::type::POSITIVE_INTEGER: out = static_cast<double>(obj.via.u64); return true;
+    case msgpack::type::NEGATIVE_INTEGER: out = static_cast<double>(obj.via.i64); return true;
+    default: return false;
+  }
 }
 
 DecodeResult reject(DropReason reason, std::optional<std::uint32_t> sender = std::nullopt) {
@@ -200,9 +207,14 @@ std::vector<std::byte> encode_header(const MessageHeader& h) {
     pack_key(packer, key);
     packer.pack_uint64(value);  // msgpack-c writes the shortest integer encoding
   };
+  // Always float64 (0xcb + 8 bytes big-endian). msgpack-c's pack_double() would write an
+  // integral value as an integer, and its range check is undefined behaviour near 2^64.
   const auto put_double = [&](std::string_view key, double value) {
     pack_key(packer, key);
-    packer.pack_double(value);
+    const auto bits = std::bit_cast<std::uint64_t>(value);
+    char bytes[9] = {static_cast<char>(0xcb)};
+    for (int i = 0; i < 8; ++i) bytes[1 + i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xff);
+    sink.write(bytes, sizeof bytes);
   };
   put_uint(kKeyVersion, h.version);
   put_uint(kKeyType, static_cast<std::uint8_t>(h.type));
