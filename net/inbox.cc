@@ -3,8 +3,13 @@
 
 namespace rumor {
 
-Inbox::Inbox(std::uint32_t num_peers, std::size_t fifo_capacity, CounterTable& counters)
-    : params_(num_peers), fifo_capacity_(fifo_capacity), guard_(num_peers), counters_(counters) {}
+Inbox::Inbox(std::uint32_t num_peers, std::size_t fifo_capacity, CounterTable& counters,
+             bool latest_wins_params)
+    : params_(num_peers),
+      fifo_capacity_(fifo_capacity),
+      latest_wins_params_(latest_wins_params),
+      guard_(num_peers),
+      counters_(counters) {}
 
 void Inbox::push(Message message) {
   const std::uint32_t sender = message.header.sender;
@@ -15,7 +20,7 @@ void Inbox::push(Message message) {
       counters_.add_drop(sender, DropReason::kStale);
       return;
     }
-    if (message.header.type == MessageType::kParams) {
+    if (message.header.type == MessageType::kParams && latest_wins_params_) {
       std::optional<Message>& slot = params_[sender];
       if (slot) {
         if (sequence_key(slot->header) >= sequence_key(message.header)) {

@@ -26,8 +26,11 @@ namespace rumor {
 
 class Inbox {
  public:
-  // `counters` must outlive the inbox; drops are counted there against the sender.
-  Inbox(std::uint32_t num_peers, std::size_t fifo_capacity, CounterTable& counters);
+  // `counters` must outlive the inbox; drops are counted there against the sender. With
+  // latest_wins_params false, PARAMS queue in the FIFO like every other type (for mixing rules
+  // that must see every message, such as push-sum).
+  Inbox(std::uint32_t num_peers, std::size_t fifo_capacity, CounterTable& counters,
+        bool latest_wins_params = true);
 
   // Queues a validated message (header.sender < num_peers). Never blocks beyond the mutex.
   void push(Message message);
@@ -51,6 +54,7 @@ class Inbox {
   std::size_t params_waiting_ = 0;
   std::uint32_t next_params_sender_ = 0;
   std::size_t fifo_capacity_;
+  bool latest_wins_params_;
   ReplayGuard guard_;
   CounterTable& counters_;
   bool closed_ = false;

@@ -69,7 +69,7 @@ ZmqTransport::Impl::Impl(ZmqTransportOptions opts)
     : options(checked(std::move(opts))),
       context(options.context ? options.context : std::make_shared<zmq::context_t>(1)),
       counters(options.num_peers),
-      inbox(options.num_peers, options.inbox_capacity, counters),
+      inbox(options.num_peers, options.inbox_capacity, counters, options.latest_wins_params),
       connected(options.num_peers, false),
       pending(options.num_peers, 0) {}
 

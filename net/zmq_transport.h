@@ -40,6 +40,9 @@ struct ZmqTransportOptions {
   std::size_t max_pending = 4;  // messages per neighbour not yet taken by libzmq; beyond: kQueueFull
   std::chrono::milliseconds pending_ttl{2000};  // older pending messages are dropped (kExpired)
   std::size_t inbox_capacity = 1024;            // non-PARAMS messages waiting for receive()
+  // PARAMS wait in a latest-wins slot per sender (a newer one supersedes the older); false
+  // queues them in the FIFO with everything else, so none is lost to supersession.
+  bool latest_wins_params = true;
   std::chrono::milliseconds reconnect_interval{100};      // first retry after a lost connection
   std::chrono::milliseconds reconnect_interval_max{5000};  // backoff cap
   std::shared_ptr<zmq::context_t> context;  // null: a private context with one I/O thread

@@ -40,6 +40,18 @@ TEST_F(InboxTest, OnlyTheNewestParamsPerSenderWaits) {
   EXPECT_EQ(drops(1, DropReason::kSuperseded), 4u);
 }
 
+TEST_F(InboxTest, WithoutLatestWinsEveryParamsIsDeliveredInOrder) {
+  Inbox fifo_inbox{3, /*fifo_capacity=*/8, counters_, /*latest_wins_params=*/false};
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) fifo_inbox.push(make(1, seq, MessageType::kParams));
+  EXPECT_EQ(fifo_inbox.size(), 5u);
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    auto m = fifo_inbox.pop(0ms);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->header.sequence, seq);
+  }
+  EXPECT_EQ(drops(1, DropReason::kSuperseded), 0u);
+}
+
 TEST_F(InboxTest, OlderParamsArrivingLateIsStale) {
   inbox_.push(make(1, 7, MessageType::kParams));
   inbox_.push(make(1, 6, MessageType::kParams));  // overtaken in transit, still waiting
