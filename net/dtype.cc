@@ -8,6 +8,14 @@
 
 namespace rumor {
 
+// The array loops get an AVX2 clone chosen at load time where the CPU has it (GCC, x86-64,
+// glibc ifunc); elsewhere they are plain portable loops.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RUMOR_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define RUMOR_MULTIVERSION
+#endif
+
 static_assert(std::endian::native == std::endian::little,
               "the wire format is little-endian and rumor reads it in place");
 
@@ -104,6 +112,7 @@ float fp16_to_float(std::uint16_t bits) {
   return std::bit_cast<float>(sign | ((exponent + 112u) << 23) | (mantissa << 13));
 }
 
+RUMOR_MULTIVERSION
 void encode_floats(std::span<const float> src, WireDType dtype, std::span<std::byte> dst) {
   RUMOR_CHECK(dst.size() == src.size() * wire_dtype_size(dtype), "encode_floats: ", src.size(),
               " elements of ", wire_dtype_name(dtype), " need ", src.size() * wire_dtype_size(dtype),
@@ -125,6 +134,7 @@ void encode_floats(std::span<const float> src, WireDType dtype, std::span<std::b
   }
 }
 
+RUMOR_MULTIVERSION
 void decode_floats(std::span<const std::byte> src, WireDType dtype, std::span<float> dst) {
   RUMOR_CHECK(src.size() == dst.size() * wire_dtype_size(dtype), "decode_floats: ", dst.size(),
               " elements of ", wire_dtype_name(dtype), " need ", dst.size() * wire_dtype_size(dtype),
@@ -147,6 +157,7 @@ void decode_floats(std::span<const std::byte> src, WireDType dtype, std::span<fl
   }
 }
 
+RUMOR_MULTIVERSION
 bool all_finite(std::span<const std::byte> src, WireDType dtype) {
   // Accumulate without early exit so the loops vectorise; callers pass cache-sized chunks.
   const std::byte* in = src.data();

@@ -8,10 +8,11 @@
 #include <cstring>
 #include <exception>
 
-#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <msgpack.hpp>
+
+#include "net/checksum.h"
 
 #include "core/error.h"
 
@@ -122,15 +123,14 @@ DecodeResult reject(DropReason reason, std::optional<std::uint32_t> sender = std
 
 // Checksum and finiteness in one pass over cache-sized chunks. nullopt when both hold.
 std::optional<DropReason> check_payload(FrameView bytes, WireDType dtype, std::uint64_t expected) {
-  XXH3_state_t state;
-  XXH3_64bits_reset(&state);
+  Xxh3Stream hash;
   bool finite = true;
   for (std::size_t offset = 0; offset < bytes.size(); offset += kValidateChunkBytes) {
     const FrameView chunk = bytes.subspan(offset, std::min(kValidateChunkBytes, bytes.size() - offset));
-    XXH3_64bits_update(&state, chunk.data(), chunk.size());
+    hash.update(chunk);
     if (finite) finite = all_finite(chunk, dtype);
   }
-  if (XXH3_64bits_digest(&state) != expected) return DropReason::kBadChecksum;
+  if (hash.digest() != expected) return DropReason::kBadChecksum;
   if (!finite) return DropReason::kNonFinite;
   return std::nullopt;
 }
@@ -188,9 +188,7 @@ bool carries_payload(MessageType type) {
          type == MessageType::kExchangeRep || type == MessageType::kStateRep;
 }
 
-std::uint64_t payload_checksum(std::span<const std::byte> bytes) {
-  return XXH3_64bits(bytes.data(), bytes.size());
-}
+std::uint64_t payload_checksum(std::span<const std::byte> bytes) { return xxh3_64(bytes); }
 
 std::uint64_t model_fingerprint(std::string_view architecture, std::uint64_t parameter_count) {
   return XXH3_64bits_withSeed(architecture.data(), architecture.size(), parameter_count);
@@ -351,6 +349,12 @@ MessageFactory::MessageFactory(Identity identity) : identity_(identity) {}
 
 Message MessageFactory::make(MessageType type, std::uint64_t step, Payload payload,
                              WireDType dtype) {
+  const std::uint64_t checksum = payload_checksum(payload.bytes());
+  return stamp(type, step, std::move(payload), dtype, checksum);
+}
+
+Message MessageFactory::stamp(MessageType type, std::uint64_t step, Payload payload,
+                              WireDType dtype, std::uint64_t checksum) {
   const std::size_t element_size = wire_dtype_size(dtype);
   RUMOR_CHECK(payload.size() % element_size == 0, "payload of ", payload.size(),
               " bytes is not a whole number of ", wire_dtype_name(dtype), " elements");
@@ -366,7 +370,7 @@ Message MessageFactory::make(MessageType type, std::uint64_t step, Payload paylo
   h.fingerprint = identity_.fingerprint;
   h.dtype = dtype;
   h.count = payload.size() / element_size;
-  h.checksum = payload_checksum(payload.bytes());
+  h.checksum = checksum;
   msg.payload = std::move(payload);
   return msg;
 }
@@ -374,9 +378,21 @@ Message MessageFactory::make(MessageType type, std::uint64_t step, Payload paylo
 Message MessageFactory::make_floats(MessageType type, std::uint64_t step,
                                     std::span<const float> values, WireDType dtype,
                                     BufferPool& pool) {
-  std::shared_ptr<Buffer> buffer = pool.acquire(values.size() * wire_dtype_size(dtype));
-  encode_floats(values, dtype, buffer->bytes());
-  return make(type, step, Payload(std::shared_ptr<const Buffer>(std::move(buffer))), dtype);
+  const std::size_t element_size = wire_dtype_size(dtype);
+  std::shared_ptr<Buffer> buffer = pool.acquire(values.size() * element_size);
+  // Convert and hash chunk by chunk, so the hash reads what was just written from cache
+  // instead of a second pass over memory.
+  constexpr std::size_t kChunkElements = kValidateChunkBytes / 4;
+  Xxh3Stream hash;
+  for (std::size_t at = 0; at < values.size(); at += kChunkElements) {
+    const std::size_t n = std::min(kChunkElements, values.size() - at);
+    const std::span<std::byte> out = buffer->bytes().subspan(at * element_size, n * element_size);
+    encode_floats(values.subspan(at, n), dtype, out);
+    hash.update(out);
+  }
+  const std::uint64_t checksum = hash.digest();
+  return stamp(type, step, Payload(std::shared_ptr<const Buffer>(std::move(buffer))), dtype,
+               checksum);
 }
 
 std::uint64_t default_incarnation() {

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -124,13 +125,17 @@ class MessageFactory {
   // checked). Computes the checksum: one pass over the payload.
   Message make(MessageType type, std::uint64_t step, Payload payload = {},
                WireDType dtype = WireDType::kFloat32);
-  // Converts `values` to `dtype` into a buffer from `pool` and makes the message.
+  // Converts `values` to `dtype` into a buffer from `pool` and makes the message: one pass
+  // over the values (conversion and checksum chunk by chunk, in cache).
   Message make_floats(MessageType type, std::uint64_t step, std::span<const float> values,
                       WireDType dtype, BufferPool& pool);
 
   const Identity& identity() const { return identity_; }
 
  private:
+  Message stamp(MessageType type, std::uint64_t step, Payload payload, WireDType dtype,
+                std::uint64_t checksum);
+
   Identity identity_;
   std::atomic<std::uint64_t> next_sequence_{1};
 };

@@ -18,7 +18,7 @@ fi
 mkdir -p "$out/new-inputs"
 
 binary=$out/fuzz_decode
-sources=("$src/tests/fuzz/fuzz_decode.cc" "$src/net/message.cc" "$src/net/dtype.cc" "$src/net/payload.cc")
+sources=("$src/tests/fuzz/fuzz_decode.cc" "$src/net/message.cc" "$src/net/dtype.cc" "$src/net/payload.cc" "$src/net/checksum.cc")
 rebuild=0
 [ -x "$binary" ] || rebuild=1
 for f in "${sources[@]}" "$src"/net/*.h "$src/tests/fuzz/fuzz_input.h" "$0"; do
@@ -28,7 +28,7 @@ if [ $rebuild -eq 1 ]; then
   echo "run_fuzz: building $binary"
   if ! "$clangxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined \
       -fno-sanitize-recover=undefined -DMSGPACK_NO_BOOST -I"$src" -I"$src/src" \
-      "${sources[@]}" -o "$binary" 2> "$out/build.log"; then
+      "${sources[@]}" -lxxhash -o "$binary" 2> "$out/build.log"; then
     if grep -q -e "libclang_rt.fuzzer" -e "cannot find -l" "$out/build.log"; then
       cat "$out/build.log"
       echo "run_fuzz: libFuzzer runtime missing (libclang-rt-dev): skipping"
