@@ -49,6 +49,7 @@ std::size_t wire_dtype_size(WireDType dtype) {
     case WireDType::kFloat32: return 4;
     case WireDType::kBFloat16: return 2;
     case WireDType::kFloat16: return 2;
+    case WireDType::kFloat64: return 8;
   }
   RUMOR_CHECK(false, "unknown WireDType ", static_cast<int>(dtype));
   return 0;
@@ -59,6 +60,7 @@ std::string_view wire_dtype_name(WireDType dtype) {
     case WireDType::kFloat32: return "f32";
     case WireDType::kBFloat16: return "bf16";
     case WireDType::kFloat16: return "f16";
+    case WireDType::kFloat64: return "f64";
   }
   return "unknown";
 }
@@ -131,6 +133,12 @@ void encode_floats(std::span<const float> src, WireDType dtype, std::span<std::b
     case WireDType::kFloat16:
       for (std::size_t i = 0; i < n; ++i) store_u16(out + 2 * i, float_to_fp16(src[i]));
       return;
+    case WireDType::kFloat64:
+      for (std::size_t i = 0; i < n; ++i) {
+        const double wide = src[i];
+        std::memcpy(out + 8 * i, &wide, 8);
+      }
+      return;
   }
 }
 
@@ -153,6 +161,13 @@ void decode_floats(std::span<const std::byte> src, WireDType dtype, std::span<fl
       return;
     case WireDType::kFloat16:
       for (std::size_t i = 0; i < n; ++i) dst[i] = fp16_to_float(load_u16(in + 2 * i));
+      return;
+    case WireDType::kFloat64:
+      for (std::size_t i = 0; i < n; ++i) {
+        double wide;
+        std::memcpy(&wide, in + 8 * i, 8);
+        dst[i] = static_cast<float>(wide);
+      }
       return;
   }
 }
@@ -177,6 +192,17 @@ bool all_finite(std::span<const std::byte> src, WireDType dtype) {
       std::uint32_t bad = 0;
       for (std::size_t i = 0; i < n; ++i) {
         bad |= static_cast<std::uint32_t>((load_u16(in + 2 * i) & mask) == mask);
+      }
+      return bad == 0;
+    }
+    case WireDType::kFloat64: {
+      const std::size_t n = src.size() / 8;
+      std::uint32_t bad = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t bits;
+        std::memcpy(&bits, in + 8 * i, 8);
+        constexpr std::uint64_t kExponent = 0x7ff0000000000000ull;
+        bad |= static_cast<std::uint32_t>((bits & kExponent) == kExponent);
       }
       return bad == 0;
     }

@@ -19,11 +19,13 @@ enum class WireDType : std::uint8_t {
   kFloat32 = 0,
   kBFloat16 = 1,  // float32 with the low 16 mantissa bits rounded away (round-to-nearest-even)
   kFloat16 = 2,   // IEEE 754 binary16 (round-to-nearest-even, subnormals kept, overflow → inf)
+  kFloat64 = 3,   // IEEE 754 binary64: running totals that must not lose precision
+                  // (robust push-sum); float32 values widen exactly
 };
 
-inline constexpr int kNumWireDTypes = 3;
+inline constexpr int kNumWireDTypes = 4;
 
-// Bytes per element: 4, 2, 2.
+// Bytes per element: 4, 2, 2, 8.
 std::size_t wire_dtype_size(WireDType dtype);
 std::string_view wire_dtype_name(WireDType dtype);
 // The dtype with this wire code, or nullopt for an unknown code.

@@ -141,8 +141,8 @@ int main(int argc, char** argv) {
 
   // Sizes and content.
   f = fields();
-  set_field(f, "dt", std::uint64_t{3});
-  write_fields("bad_dtype--3", f, p);
+  set_field(f, "dt", std::uint64_t{4});
+  write_fields("bad_dtype--4", f, p);
   f = fields();
   set_field(f, "n", std::numeric_limits<std::uint64_t>::max());
   write_fields("too_large--count-max", f, p);

@@ -162,9 +162,24 @@ TEST(WireDType, CodesAndSizes) {
   EXPECT_EQ(wire_dtype_size(WireDType::kFloat32), 4u);
   EXPECT_EQ(wire_dtype_size(WireDType::kBFloat16), 2u);
   EXPECT_EQ(wire_dtype_size(WireDType::kFloat16), 2u);
+  EXPECT_EQ(wire_dtype_size(WireDType::kFloat64), 8u);
   EXPECT_EQ(wire_dtype_from_code(1), WireDType::kBFloat16);
-  EXPECT_FALSE(wire_dtype_from_code(3).has_value());
+  EXPECT_EQ(wire_dtype_from_code(3), WireDType::kFloat64);
+  EXPECT_FALSE(wire_dtype_from_code(4).has_value());
   EXPECT_FALSE(wire_dtype_from_code(~0ull).has_value());
+}
+
+TEST(WireDType, Float64WidensExactlyAndFlagsNonFinite) {
+  const std::vector<float> values = {1.5f, -0.1f, 3.4e38f, 1e-45f};
+  std::vector<std::byte> wire(values.size() * 8);
+  encode_floats(values, WireDType::kFloat64, wire);
+  std::vector<float> back(values.size());
+  decode_floats(wire, WireDType::kFloat64, back);
+  EXPECT_EQ(back, values);
+  EXPECT_TRUE(all_finite(wire, WireDType::kFloat64));
+  const double inf = std::numeric_limits<double>::infinity();
+  std::memcpy(wire.data() + 8, &inf, 8);
+  EXPECT_FALSE(all_finite(wire, WireDType::kFloat64));
 }
 
 }  // namespace

@@ -101,7 +101,8 @@ TEST_P(RoundTrip, EveryTypeAndDtype) {
     std::vector<float> back(values.size());
     payload_to_floats(*r.message, back);
     for (std::size_t i = 0; i < values.size(); ++i) {
-      EXPECT_NEAR(back[i], values[i], dtype == WireDType::kFloat32 ? 0.0 : 0.004 * std::fabs(values[i]));
+      const bool exact = dtype == WireDType::kFloat32 || dtype == WireDType::kFloat64;
+      EXPECT_NEAR(back[i], values[i], exact ? 0.0 : 0.004 * std::fabs(values[i]));
     }
   }
 }
@@ -113,7 +114,7 @@ INSTANTIATE_TEST_SUITE_P(
                                          MessageType::kExchangeRep, MessageType::kStateReq,
                                          MessageType::kStateRep, MessageType::kBye),
                        ::testing::Values(WireDType::kFloat32, WireDType::kBFloat16,
-                                         WireDType::kFloat16)),
+                                         WireDType::kFloat16, WireDType::kFloat64)),
     [](const auto& info) {
       return std::string(message_type_name(std::get<0>(info.param))) + "_" +
              std::string(wire_dtype_name(std::get<1>(info.param)));
@@ -286,7 +287,7 @@ TEST_F(Reject, ForeignFingerprint) {
 }
 
 TEST_F(Reject, UnknownDtype) {
-  set_field(fields_, "dt", std::uint64_t{3});
+  set_field(fields_, "dt", std::uint64_t{4});
   expect_rejected(with_fields(wire_, fields_), DropReason::kBadDtype);
 }
 
@@ -331,7 +332,8 @@ TEST_F(Reject, BadChecksum) {
 }
 
 TEST_F(Reject, NonFinitePayload) {
-  for (WireDType dtype : {WireDType::kFloat32, WireDType::kBFloat16, WireDType::kFloat16}) {
+  for (WireDType dtype : {WireDType::kFloat32, WireDType::kBFloat16, WireDType::kFloat16,
+                          WireDType::kFloat64}) {
     for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity(),
                       -std::numeric_limits<float>::infinity()}) {
       // A sender that checksums NaN honestly: only the finiteness check catches it.

@@ -1,0 +1,350 @@
+// engine.cc — GossipEngine: the owner's publish()/mix() and the I/O thread that receives,
+// answers, heartbeats and detects failures.
+#include "rumor/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "gossip/mixing_rule.h"
+#include "gossip/topology.h"
+#include "kernels/backend.h"
+#include "net/zmq_transport.h"
+
+namespace rumor {
+namespace {
+
+WireDType parse_wire_dtype(const std::string& name) {
+  if (name == "f32") return WireDType::kFloat32;
+  if (name == "bf16") return WireDType::kBFloat16;
+  if (name == "f16") return WireDType::kFloat16;
+  throw ConfigError("wire-dtype '" + name + "' is not valid; valid: f32, bf16, f16");
+}
+
+constexpr std::chrono::milliseconds kReplyWait{1000};
+
+bool carries_params(MessageType type) {
+  return type == MessageType::kParams || type == MessageType::kExchangeReq ||
+         type == MessageType::kExchangeRep;
+}
+
+std::unique_ptr<Transport> make_zmq_transport(const GossipConfig& config,
+                                              const std::vector<std::string>& endpoints, int rank,
+                                              std::size_t count) {
+  if (rank < 0 || rank >= static_cast<int>(endpoints.size())) {
+    throw ConfigError("rank " + std::to_string(rank) + " is outside the peer list (0.." +
+                      std::to_string(static_cast<int>(endpoints.size()) - 1) + ")");
+  }
+  ZmqTransportOptions options;
+  options.rank = static_cast<std::uint32_t>(rank);
+  options.num_peers = static_cast<std::uint32_t>(endpoints.size());
+  options.bind_endpoint = endpoints[rank];
+  options.expect.run_id = config.run_id;
+  options.expect.fingerprint = model_fingerprint(config.model, count);
+  options.expect.max_elements = count;
+  options.expect.param_elements = count;
+  // Plain push-sum must see every message (a superseded one is lost mass).
+  options.latest_wins_params = config.rule != "push-sum";
+  return std::make_unique<ZmqTransport>(std::move(options));
+}
+
+}  // namespace
+
+struct GossipEngine::Impl {
+  Impl(const GossipConfig& cfg, std::unique_ptr<Transport> transport_in,
+       const std::vector<std::string>& endpoints, int rank_in, Backend& backend_in,
+       float* params_in, std::size_t count_in)
+      : config(cfg),
+        rank(rank_in),
+        world(static_cast<int>(endpoints.size())),
+        backend(backend_in),
+        params(params_in),
+        count(count_in),
+        dtype(parse_wire_dtype(cfg.wire_dtype)),
+        policy(cfg.staleness),
+        topology(Topology::parse(cfg.topology, world, cfg.seed)),
+        rule(make_mixing_rule(cfg.rule, count_in, cfg.alpha)),
+        transport(std::move(transport_in)),
+        factory({cfg.run_id, model_fingerprint(cfg.model, count_in),
+                 static_cast<std::uint32_t>(rank_in), default_incarnation()}),
+        maker{factory, pool, dtype},
+        detector(world, rank_in, cfg.failure, clock),
+        peer_step(world, -1),
+        peer_staleness(world, 0),
+        host_params(count_in) {
+    if (cfg.publish_every < 1) throw ConfigError("publish-every: must be at least 1");
+    if (cfg.heartbeat_interval.count() <= 0) throw ConfigError("heartbeat-ms: must be positive");
+    RUMOR_CHECK(static_cast<int>(transport->num_peers()) == world &&
+                    static_cast<int>(transport->rank()) == rank,
+                "transport is rank ", transport->rank(), " of ", transport->num_peers(),
+                ", engine is rank ", rank, " of ", world);
+    for (int p = 0; p < world; ++p) {
+      if (p != rank) transport->connect(static_cast<std::uint32_t>(p), endpoints[p]);
+    }
+    // The peers whose progress the drift gate watches: every base neighbour over one cycle.
+    const int cycle = topology.time_varying() ? std::max(1, world) : 1;
+    for (int round = 0; round < cycle; ++round) {
+      for (int p : topology.base_neighbours(rank, round)) {
+        if (std::find(watched.begin(), watched.end(), p) == watched.end()) watched.push_back(p);
+      }
+    }
+    send_to_all(MessageType::kHello);
+    io_thread = std::thread([this] { io_loop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    changed.notify_all();
+    if (io_thread.joinable()) io_thread.join();
+    send_to_all(MessageType::kBye);
+  }
+
+  void send_to_all(MessageType type) {
+    for (int p = 0; p < world; ++p) {
+      if (p == rank) continue;
+      (void)transport->try_send(static_cast<std::uint32_t>(p),
+                                factory.make(type, static_cast<std::uint64_t>(my_step.load())));
+    }
+  }
+
+  // Hands one rule message to the transport; a refused one goes back to the rule. Exchange
+  // replies may wait for room: their sender has already applied its half of the exchange.
+  void send(Outgoing out) {
+    const MessageHeader header = out.message.header;
+    const auto wait = header.type == MessageType::kExchangeRep ? kReplyWait
+                                                               : std::chrono::milliseconds(0);
+    const SendResult result = transport->send(out.peer, std::move(out.message), wait);
+    if (result == SendResult::kQueued) {
+      sent.fetch_add(1);
+    } else {
+      send_failures.fetch_add(1);
+      rule->unsent(out.peer, header);
+    }
+  }
+
+  // --- I/O thread ---
+
+  void io_loop() {
+    auto next_heartbeat = clock.now();
+    for (;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+      }
+      if (auto message = transport->receive(std::chrono::milliseconds(10))) handle(*message);
+      const auto now = clock.now();
+      if (now >= next_heartbeat) {
+        send_to_all(MessageType::kHeartbeat);
+        next_heartbeat = now + config.heartbeat_interval;
+        std::vector<int> changed_peers;
+        {
+          std::lock_guard lock(mutex);
+          changed_peers = detector.update();
+        }
+        for (int p : changed_peers) {
+          log(LogLevel::kInfo, "gossip: rank ", rank, " sees peer ", p, " as ",
+              peer_state_name(detector_state(p)));
+        }
+        if (!changed_peers.empty()) changed.notify_all();
+      }
+    }
+  }
+
+  PeerState detector_state(int peer) {
+    std::lock_guard lock(mutex);
+    return detector.state(peer);
+  }
+
+  void handle(const Message& message) {
+    const MessageHeader& header = message.header;
+    const int sender = static_cast<int>(header.sender);
+    std::int64_t staleness = 0;
+    {
+      std::lock_guard lock(mutex);
+      detector.heard_from(sender);
+      if (header.type == MessageType::kBye) detector.said_bye(sender);
+      peer_step[sender] = std::max(peer_step[sender], static_cast<std::int64_t>(header.step));
+      if (carries_params(header.type)) {
+        staleness = StalenessPolicy::staleness(static_cast<std::int64_t>(header.step),
+                                               peer_step[sender]);
+        peer_staleness[sender] = staleness;
+      }
+    }
+    if (carries_params(header.type)) {
+      double factor = 1.0;
+      // Replies are never dropped: the requester already applied its half of the exchange.
+      if (rule->honours_staleness() && header.type != MessageType::kExchangeRep) {
+        const auto weight = policy.weight(staleness);
+        if (!weight) {
+          dropped_stale.fetch_add(1);
+          changed.notify_all();
+          return;
+        }
+        factor = *weight;
+      }
+      auto replies = rule->receive(Incoming{message, factor},
+                                   static_cast<std::uint64_t>(my_step.load()), maker);
+      for (auto& reply : replies) send(std::move(reply));
+      received.fetch_add(1);
+    }
+    changed.notify_all();
+  }
+
+  // --- owner thread ---
+
+  void publish(std::int64_t step) {
+    my_step.store(step);
+    if (step % config.publish_every != 0) return;
+    std::vector<int> neighbours;
+    {
+      std::lock_guard lock(mutex);
+      neighbours = topology.neighbours(rank, static_cast<std::int64_t>(round), detector.alive_mask());
+    }
+    ++round;
+    if (neighbours.empty()) return;
+    backend.copy_to_host(host_params.data(), params, count * sizeof(float));
+    for (auto& out : rule->outgoing(host_params, neighbours, static_cast<std::uint64_t>(step), maker)) {
+      send(std::move(out));
+    }
+    rounds.fetch_add(1);
+  }
+
+  // The smallest step among watched live peers (never-heard peers count as step -1).
+  std::int64_t slowest_watched_step() const {
+    std::int64_t slowest = my_step.load();
+    for (int p : watched) {
+      if (detector.alive(p)) slowest = std::min(slowest, peer_step[p]);
+    }
+    return slowest;
+  }
+
+  bool any_watched_alive() const {
+    return std::any_of(watched.begin(), watched.end(), [&](int p) { return detector.alive(p); });
+  }
+
+  int mix() {
+    const std::int64_t step = my_step.load();
+    {
+      std::unique_lock lock(mutex);
+      bool waited = false;
+      const auto gate_closed = [&] {
+        if (stopping) return false;
+        if (policy.must_wait_for_drift(step, slowest_watched_step())) return true;
+        return policy.must_wait_for_fresh(step, last_fresh_step) &&
+               received.load() == received_at_last_mix && any_watched_alive();
+      };
+      while (gate_closed()) {
+        waited = true;
+        changed.wait_for(lock, config.heartbeat_interval);
+      }
+      if (waited) waits.fetch_add(1);
+    }
+    const MixResult result = rule->apply(backend, params);
+    received_at_last_mix = received.load();
+    if (result.applied > 0) last_fresh_step = step;
+    applied.fetch_add(static_cast<std::uint64_t>(result.applied));
+    return result.applied;
+  }
+
+  GossipStats stats() const {
+    GossipStats s;
+    s.step = my_step.load();
+    s.rounds = rounds.load();
+    s.sent = sent.load();
+    s.send_failures = send_failures.load();
+    s.received = received.load();
+    s.applied = applied.load();
+    s.dropped_stale = dropped_stale.load();
+    s.waits = waits.load();
+    s.weight = rule->weight();
+    const NetCounters net = transport->counters();
+    for (const PeerCounters& c : net.peers) {
+      for (DropReason reason : {DropReason::kSuperseded, DropReason::kExpired, DropReason::kStale,
+                                DropReason::kInboxFull}) {
+        s.lost_in_transport += c.dropped(reason);
+      }
+    }
+    std::lock_guard lock(mutex);
+    for (int p = 0; p < world; ++p) {
+      if (p == rank) continue;
+      GossipPeerStats peer;
+      peer.rank = p;
+      peer.state = std::string(peer_state_name(detector.state(p)));
+      peer.step = peer_step[p];
+      peer.staleness = peer_staleness[p];
+      peer.drift = peer_step[p] < 0 ? 0 : s.step - peer_step[p];
+      if (p < static_cast<int>(net.peers.size())) {
+        const PeerCounters& c = net.peers[p];
+        peer.bytes_in = c.bytes_in;
+        peer.bytes_out = c.bytes_out;
+        peer.messages_in = c.messages_in;
+        peer.messages_out = c.messages_out;
+        peer.dropped = c.dropped_total();
+      }
+      s.peers.push_back(std::move(peer));
+    }
+    return s;
+  }
+
+  const GossipConfig config;
+  const int rank;
+  const int world;
+  Backend& backend;
+  float* const params;
+  const std::size_t count;
+  const WireDType dtype;
+  const StalenessPolicy policy;
+  const Topology topology;
+  std::unique_ptr<MixingRule> rule;
+  std::unique_ptr<Transport> transport;
+  MessageFactory factory;
+  BufferPool pool;
+  MessageMaker maker;
+  SteadyClock clock;
+
+  mutable std::mutex mutex;  // guards detector, peer_step, peer_staleness, stopping
+  std::condition_variable changed;
+  FailureDetector detector;
+  std::vector<std::int64_t> peer_step;
+  std::vector<std::int64_t> peer_staleness;
+  std::vector<int> watched;
+  bool stopping = false;
+
+  std::atomic<std::int64_t> my_step{0};
+  std::atomic<std::uint64_t> rounds{0}, sent{0}, send_failures{0}, received{0}, applied{0},
+      dropped_stale{0}, waits{0};
+  std::uint64_t round = 0;                  // owner thread
+  std::uint64_t received_at_last_mix = 0;   // owner thread
+  std::int64_t last_fresh_step = 0;         // owner thread
+  std::vector<float> host_params;           // owner thread
+  std::thread io_thread;
+};
+
+GossipEngine::GossipEngine(const GossipConfig& config, const std::vector<std::string>& endpoints,
+                           int rank, Backend& backend, float* params, std::size_t count)
+    : GossipEngine(config, make_zmq_transport(config, endpoints, rank, count), endpoints, rank,
+                   backend, params, count) {}
+
+GossipEngine::GossipEngine(const GossipConfig& config, std::unique_ptr<Transport> transport,
+                           const std::vector<std::string>& endpoints, int rank, Backend& backend,
+                           float* params, std::size_t count)
+    : impl_(std::make_unique<Impl>(config, std::move(transport), endpoints, rank, backend, params,
+                                   count)) {}
+
+GossipEngine::~GossipEngine() = default;
+
+void GossipEngine::publish(std::int64_t step) { impl_->publish(step); }
+int GossipEngine::mix() { return impl_->mix(); }
+GossipStats GossipEngine::stats() const { return impl_->stats(); }
+int GossipEngine::rank() const { return impl_->rank; }
+int GossipEngine::world() const { return impl_->world; }
+
+}  // namespace rumor
