@@ -143,6 +143,9 @@ struct GossipEngine::Impl {
       const auto now = clock.now();
       if (now >= next_heartbeat) {
         send_to_all(MessageType::kHeartbeat);
+        for (auto& out : rule->resend(static_cast<std::uint64_t>(my_step.load()), maker)) {
+          send(std::move(out));
+        }
         next_heartbeat = now + config.heartbeat_interval;
         std::vector<int> changed_peers;
         {

@@ -74,6 +74,13 @@ class MixingRule {
   virtual std::vector<Outgoing> receive(const Incoming& incoming, std::uint64_t step,
                                         MessageMaker& maker) = 0;
 
+  // I/O thread, once per heartbeat interval: messages worth sending again while the owner is
+  // not publishing (robust push-sum repeats the totals of idle edges, so the last message on
+  // an edge is not lost forever when the network drops it).
+  virtual std::vector<Outgoing> resend(std::uint64_t /*step*/, MessageMaker& /*maker*/) {
+    return {};
+  }
+
   // Either thread: the transport refused a message that outgoing() or receive() produced (a
   // full queue, a closed transport). Rules take back what the message carried.
   virtual void unsent(std::uint32_t /*peer*/, const MessageHeader& /*header*/) {}

@@ -84,13 +84,35 @@ std::vector<Outgoing> PushSumRule::outgoing(std::span<const float> params,
     if (edge.mass.empty()) edge.mass.assign(n_, 0.0);
     for (std::size_t i = 0; i < n_; ++i) edge.mass[i] += weight_ * static_cast<double>(params[i]);
     edge.weight += weight_;
-    std::shared_ptr<Buffer> buffer = maker.pool.acquire(n_ * sizeof(double));
-    std::memcpy(buffer->data(), edge.mass.data(), n_ * sizeof(double));
-    Message message = maker.factory.make(MessageType::kParams, step,
-                                         Payload(std::shared_ptr<const Buffer>(std::move(buffer))),
-                                         WireDType::kFloat64);
-    message.header.weight = edge.weight;
-    out.push_back({static_cast<std::uint32_t>(peer), std::move(message)});
+    edge.fresh = true;
+    edge.resends_left = kIdleResends;
+    out.push_back({static_cast<std::uint32_t>(peer), totals_message(edge, step, maker)});
+  }
+  return out;
+}
+
+Message PushSumRule::totals_message(const EdgeTotals& edge, std::uint64_t step,
+                                    MessageMaker& maker) const {
+  std::shared_ptr<Buffer> buffer = maker.pool.acquire(n_ * sizeof(double));
+  std::memcpy(buffer->data(), edge.mass.data(), n_ * sizeof(double));
+  Message message = maker.factory.make(MessageType::kParams, step,
+                                       Payload(std::shared_ptr<const Buffer>(std::move(buffer))),
+                                       WireDType::kFloat64);
+  message.header.weight = edge.weight;
+  return message;
+}
+
+std::vector<Outgoing> PushSumRule::resend(std::uint64_t step, MessageMaker& maker) {
+  std::vector<Outgoing> out;
+  if (!robust_) return out;
+  std::lock_guard lock(mutex_);
+  for (auto& [peer, edge] : sent_) {
+    if (edge.fresh) {
+      edge.fresh = false;  // busy edge: its next fresh message carries everything
+    } else if (edge.resends_left > 0) {
+      --edge.resends_left;
+      out.push_back({peer, totals_message(edge, step, maker)});
+    }
   }
   return out;
 }

@@ -46,6 +46,7 @@ class PushSumRule final : public MixingRule {
                                 MessageMaker& maker) override;
   MixResult apply(Backend& backend, float* params) override;
   void unsent(std::uint32_t peer, const MessageHeader& header) override;
+  std::vector<Outgoing> resend(std::uint64_t step, MessageMaker& maker) override;
   double weight() const override;
 
  private:
@@ -55,7 +56,13 @@ class PushSumRule final : public MixingRule {
     std::vector<double> mass;
     double weight = 0.0;
     std::uint64_t incarnation = 0;
+    bool fresh = false;    // sent on since the last resend() tick
+    int resends_left = 0;  // repeats still due while the edge stays idle
   };
+  // Times the totals of an idle edge are repeated (each may be lost independently).
+  static constexpr int kIdleResends = 10;
+  // A PARAMS message carrying an edge's totals (float64). Caller holds mutex_.
+  Message totals_message(const EdgeTotals& edge, std::uint64_t step, MessageMaker& maker) const;
 
   std::size_t n_;
   bool robust_;
