@@ -34,6 +34,7 @@ struct Cluster {
   std::vector<std::unique_ptr<CpuBackend>> backends;
   std::vector<std::vector<float>> params;
   std::vector<std::unique_ptr<GossipEngine>> engines;
+  std::vector<FaultyTransport*> faulty;  // when built with faults: each peer's decorator
 };
 
 // With `faults`, every peer's transport is wrapped in the fault decorator (seeded by rank).
@@ -54,8 +55,10 @@ std::unique_ptr<Cluster> make_cluster(int n, const GossipConfig& config, const s
     options.latest_wins_params = config.rule != "push-sum";
     std::unique_ptr<Transport> transport = std::make_unique<ZmqTransport>(std::move(options));
     if (faults) {
-      transport = std::make_unique<FaultyTransport>(std::move(transport), *faults,
-                                                    static_cast<std::uint64_t>(r) + 1);
+      auto decorated = std::make_unique<FaultyTransport>(std::move(transport), *faults,
+                                                         static_cast<std::uint64_t>(r) + 1);
+      cluster->faulty.push_back(decorated.get());
+      transport = std::move(decorated);
     }
     cluster->endpoints.push_back(transport->endpoint());
     transports.push_back(std::move(transport));
@@ -200,7 +203,8 @@ INSTANTIATE_TEST_SUITE_P(Rules, ConsensusTest, ::testing::ValuesIn(cases()), cas
 // through atomics after every mix) until `done` holds for all of them or 60 s pass. Returns the
 // last values seen.
 std::vector<double> run_until(Cluster& cluster, int rounds,
-                              const std::function<bool(const std::vector<double>&)>& done) {
+                              const std::function<bool(const std::vector<double>&)>& done,
+                              const std::function<void()>& meanwhile = [] {}) {
   const int n = static_cast<int>(cluster.engines.size());
   std::vector<std::atomic<double>> first(n);
   for (int r = 0; r < n; ++r) first[r].store(cluster.params[r][0]);
@@ -221,6 +225,7 @@ std::vector<double> run_until(Cluster& cluster, int rounds,
   std::vector<double> values(n);
   do {
     std::this_thread::yield();
+    meanwhile();
     for (int r = 0; r < n; ++r) values[r] = first[r].load();
   } while (!done(values) && std::chrono::steady_clock::now() < deadline);
   stop.store(true);
@@ -253,6 +258,79 @@ TEST(RobustPushSum, ReachesTheExactMeanWithDropsAndReordering) {
     });
     for (int r = 0; r < n; ++r) EXPECT_NEAR(values[r], exact, 1e-5) << topology << " rank " << r;
   }
+}
+
+// A peer that vanishes from the network (partitioned both ways: no BYE, like a crash) is
+// declared dead by every other peer within the failure detector's bound, and the other seven
+// keep mixing (the topology routes around it) until they agree among themselves.
+TEST(Failures, SilentPeerIsDeclaredDeadAndTheRestReachConsensus) {
+  const int n = 8;
+  const int victim = 3;
+  GossipConfig config;
+  config.rule = "push-sum";
+  config.topology = "ring";
+  config.model = kModel;
+  config.heartbeat_interval = std::chrono::milliseconds(20);
+  config.failure.floor = std::chrono::milliseconds(100);
+  config.failure.initial = std::chrono::milliseconds(300);
+  config.failure.ceiling = std::chrono::milliseconds(500);
+  auto cluster = make_cluster(n, config, "failures", FaultConfig{});
+  const auto bound = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config.failure.ceiling * config.failure.dead_factor);
+
+  // Let every peer hear from every other first, then cut the victim off.
+  run_until(*cluster, std::numeric_limits<int>::max(), [&](const std::vector<double>&) {
+    for (const auto& engine : cluster->engines) {
+      for (const auto& peer : engine->stats().peers) {
+        if (peer.step < 0) return false;
+      }
+    }
+    return true;
+  });
+  FaultConfig cut;
+  for (int p = 0; p < n; ++p) {
+    if (p != victim) cut.partitioned.insert(static_cast<std::uint32_t>(p));
+  }
+  cluster->faulty[victim]->set_config(cut);
+  const auto cut_at = std::chrono::steady_clock::now();
+  std::optional<std::chrono::milliseconds> detected_after;
+  const auto all_see_victim_dead = [&] {
+    for (int r = 0; r < n; ++r) {
+      if (r == victim) continue;
+      for (const auto& peer : cluster->engines[r]->stats().peers) {
+        if (peer.rank == victim && peer.state != "dead") return false;
+      }
+    }
+    return true;
+  };
+  const auto values = run_until(
+      *cluster, std::numeric_limits<int>::max(),
+      [&](const std::vector<double>& v) {
+        double lowest = 1e9, highest = -1e9;
+        for (int r = 0; r < n; ++r) {
+          if (r == victim) continue;
+          lowest = std::min(lowest, v[r]);
+          highest = std::max(highest, v[r]);
+        }
+        return detected_after && highest - lowest < 1e-5;
+      },
+      [&] {
+        if (!detected_after && all_see_victim_dead()) {
+          detected_after = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - cut_at);
+        }
+      });
+  ASSERT_TRUE(detected_after) << "the silent peer was never declared dead";
+  // The detector's bound, plus slack for a loaded machine (this is a liveness bound, not a
+  // performance figure).
+  EXPECT_LE(*detected_after, bound + std::chrono::milliseconds(2000));
+  double lowest = 1e9, highest = -1e9;
+  for (int r = 0; r < n; ++r) {
+    if (r == victim) continue;
+    lowest = std::min(lowest, values[r]);
+    highest = std::max(highest, values[r]);
+  }
+  EXPECT_LT(highest - lowest, 1e-5);
 }
 
 // The one-sided baseline reaches consensus (not the exact mean: it does not conserve it).
