@@ -199,10 +199,10 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Rules, ConsensusTest, ::testing::ValuesIn(cases()), case_name);
 
-// Runs rounds then keeps mixing while the harness watches each peer's first parameter (published
-// through atomics after every mix) until `done` holds for all of them or 60 s pass. Returns the
-// last values seen.
-std::vector<double> run_until(Cluster& cluster, int rounds,
+// Every peer gossips (mix, publish) while the harness watches each peer's first parameter
+// (published through atomics after every mix) until `done` holds or 60 s pass; `meanwhile`
+// runs on the harness thread between looks. Returns the last values seen.
+std::vector<double> run_until(Cluster& cluster,
                               const std::function<bool(const std::vector<double>&)>& done,
                               const std::function<void()>& meanwhile = [] {}) {
   const int n = static_cast<int>(cluster.engines.size());
@@ -215,7 +215,7 @@ std::vector<double> run_until(Cluster& cluster, int rounds,
       GossipEngine& engine = *cluster.engines[r];
       for (int step = 0; !stop.load(); ++step) {
         engine.mix();
-        if (step < rounds) engine.publish(step);
+        engine.publish(step);
         first[r].store(cluster.params[r][0]);
         std::this_thread::yield();
       }
@@ -252,8 +252,7 @@ TEST(RobustPushSum, ReachesTheExactMeanWithDropsAndReordering) {
     const int n = 8;
     auto cluster = make_cluster(n, config, std::string("lossy-") + topology, faults);
     const double exact = (n - 1) / 2.0;
-    const auto values = run_until(*cluster, std::numeric_limits<int>::max(),
-                                  [&](const std::vector<double>& v) {
+    const auto values = run_until(*cluster, [&](const std::vector<double>& v) {
       return std::all_of(v.begin(), v.end(), [&](double x) { return std::abs(x - exact) < 1e-5; });
     });
     for (int r = 0; r < n; ++r) EXPECT_NEAR(values[r], exact, 1e-5) << topology << " rank " << r;
@@ -279,7 +278,7 @@ TEST(Failures, SilentPeerIsDeclaredDeadAndTheRestReachConsensus) {
       config.failure.ceiling * config.failure.dead_factor);
 
   // Let every peer hear from every other first, then cut the victim off.
-  run_until(*cluster, std::numeric_limits<int>::max(), [&](const std::vector<double>&) {
+  run_until(*cluster, [&](const std::vector<double>&) {
     for (const auto& engine : cluster->engines) {
       for (const auto& peer : engine->stats().peers) {
         if (peer.step < 0) return false;
@@ -304,7 +303,7 @@ TEST(Failures, SilentPeerIsDeclaredDeadAndTheRestReachConsensus) {
     return true;
   };
   const auto values = run_until(
-      *cluster, std::numeric_limits<int>::max(),
+      *cluster,
       [&](const std::vector<double>& v) {
         double lowest = 1e9, highest = -1e9;
         for (int r = 0; r < n; ++r) {
@@ -344,9 +343,8 @@ TEST(Average, ReachesConsensus) {
     const auto spread = [](const std::vector<double>& v) {
       return *std::max_element(v.begin(), v.end()) - *std::min_element(v.begin(), v.end());
     };
-    const auto values = run_until(*cluster, 400, [&](const std::vector<double>& v) {
-      return spread(v) < 1e-5;
-    });
+    const auto values =
+        run_until(*cluster, [&](const std::vector<double>& v) { return spread(v) < 1e-5; });
     EXPECT_LT(spread(values), 1e-5) << n << " peers";
     for (double v : values) {
       EXPECT_GE(v, 0.0);
