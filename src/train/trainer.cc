@@ -131,7 +131,7 @@ Evaluation Trainer::evaluate() {
   return result;
 }
 
-void Trainer::run(const std::function<void(const Progress&)>& report) {
+void Trainer::run(const std::function<void(const Progress&)>& report, const StepHooks& hooks) {
   std::vector<std::size_t> order(train_.count);
   const int batch = options_.batch;
   double train_seconds = 0.0;
@@ -143,8 +143,10 @@ void Trainer::run(const std::function<void(const Progress&)>& report) {
     rng.shuffle(std::span<std::size_t>(order));
     auto started = clock_.now();
     for (std::int64_t i = 0; i < steps_per_epoch_; ++i) {
+      if (hooks.before) hooks.before(step);
       load_batch(train_, order.data() + i * batch, batch);
       train_step(step, batch);
+      if (hooks.after) hooks.after(step);
       ++loss_steps;
       ++step;
       const bool epoch_end = i + 1 == steps_per_epoch_;

@@ -50,6 +50,13 @@ struct Progress {
   bool final = false;            // the last report of the run
 };
 
+// Called around every training step, on the training thread; time spent in them counts as
+// training time. Gossip uses them: mix() before a step, publish() after it.
+struct StepHooks {
+  std::function<void(std::int64_t step)> before;  // before the batch of `step` is used
+  std::function<void(std::int64_t step)> after;   // after the update of `step`
+};
+
 class Trainer {
  public:
   // Throws ConfigError for invalid options (naming the option) or a model whose input width
@@ -57,8 +64,9 @@ class Trainer {
   Trainer(Backend& backend, const TrainOptions& options, const Dataset& train,
           const Dataset& test, const Clock& clock);
 
-  // Runs every step of every epoch, calling `report` after each evaluation.
-  void run(const std::function<void(const Progress&)>& report);
+  // Runs every step of every epoch, calling `report` after each evaluation and `hooks`
+  // around every step.
+  void run(const std::function<void(const Progress&)>& report, const StepHooks& hooks = {});
 
   // Accuracy and loss of the current parameters on the test set.
   Evaluation evaluate();
