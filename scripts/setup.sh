@@ -24,6 +24,7 @@ packages=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
   libopenblas-dev zlib1g-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   libcli11-dev libtomlplusplus-dev libcpp-httplib-dev nlohmann-json3-dev
   dataset-fashion-mnist
 )
