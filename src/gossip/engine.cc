@@ -27,6 +27,8 @@ WireDType parse_wire_dtype(const std::string& name) {
 }
 
 constexpr std::chrono::milliseconds kReplyWait{1000};
+// A STATE_REP holds the parameters and up to this many vectors of the same size in all.
+constexpr std::size_t kMaxStateVectors = 3;
 
 bool carries_params(MessageType type) {
   return type == MessageType::kParams || type == MessageType::kExchangeReq ||
@@ -46,7 +48,8 @@ std::unique_ptr<Transport> make_zmq_transport(const GossipConfig& config,
   options.bind_endpoint = endpoints[rank];
   options.expect.run_id = config.run_id;
   options.expect.fingerprint = model_fingerprint(config.model, count);
-  options.expect.max_elements = count;
+  // Full states (STATE_REP) carry the parameters plus attached state, e.g. momentum.
+  options.expect.max_elements = kMaxStateVectors * count;
   options.expect.param_elements = count;
   // Plain push-sum must see every message (a superseded one is lost mass).
   options.latest_wins_params = config.rule != "push-sum";
@@ -93,6 +96,7 @@ struct GossipEngine::Impl {
         if (std::find(watched.begin(), watched.end(), p) == watched.end()) watched.push_back(p);
       }
     }
+    pending_initial_catch_up = cfg.catch_up;
     send_to_all(MessageType::kHello);
     io_thread = std::thread([this] { io_loop(); });
   }
@@ -180,6 +184,13 @@ struct GossipEngine::Impl {
                                                peer_step[sender]);
         peer_staleness[sender] = staleness;
       }
+      if (header.type == MessageType::kStateReq) {
+        state_requests.push_back(message);
+      } else if (header.type == MessageType::kStateRep && state_request &&
+                 header.reply_to == state_request->sequence &&
+                 sender == static_cast<int>(state_request->peer)) {
+        state_reply = message;
+      }
     }
     if (carries_params(header.type)) {
       double factor = 1.0;
@@ -233,7 +244,110 @@ struct GossipEngine::Impl {
     return std::any_of(watched.begin(), watched.end(), [&](int p) { return detector.alive(p); });
   }
 
+  // Owner thread: answers queued STATE_REQs with the current parameters + attached state.
+  void serve_state_requests() {
+    std::vector<Message> requests;
+    {
+      std::lock_guard lock(mutex);
+      requests.swap(state_requests);
+    }
+    if (requests.empty()) return;
+    std::vector<float> state(count + extra_count);
+    backend.copy_to_host(state.data(), params, count * sizeof(float));
+    if (extra_count > 0) {
+      backend.copy_to_host(state.data() + count, extra, extra_count * sizeof(float));
+    }
+    for (const Message& request : requests) {
+      Message reply = factory.make_floats(MessageType::kStateRep,
+                                          static_cast<std::uint64_t>(my_step.load()), state,
+                                          WireDType::kFloat32, pool);
+      reply.header.reply_to = request.header.sequence;
+      if (transport->send(request.header.sender, std::move(reply), kReplyWait) ==
+          SendResult::kQueued) {
+        states_served.fetch_add(1);
+      }
+    }
+  }
+
+  // The live peer furthest ahead that this peer has heard from, and its step.
+  std::optional<std::pair<int, std::int64_t>> furthest_live_peer() const {
+    std::optional<std::pair<int, std::int64_t>> best;
+    for (int p = 0; p < world; ++p) {
+      if (p == rank || peer_step[p] < 0 || !detector.alive(p)) continue;
+      if (!best || peer_step[p] > best->second) best = std::make_pair(p, peer_step[p]);
+    }
+    return best;
+  }
+
+  // Owner thread: pulls the full state from the live peer furthest ahead, waiting for its
+  // reply (bounded by catch_up_timeout; a dead or silent peer makes it try another).
+  void catch_up_now() {
+    const auto give_up = clock.now() + config.catch_up_timeout;
+    std::unique_lock lock(mutex);
+    while (clock.now() < give_up && !stopping) {
+      const auto target = furthest_live_peer();
+      if (!target) {
+        changed.wait_for(lock, config.heartbeat_interval);  // nobody heard from yet
+        continue;
+      }
+      Message request = factory.make(MessageType::kStateReq,
+                                     static_cast<std::uint64_t>(my_step.load()));
+      state_request = StateRequest{request.header.sequence,
+                                   static_cast<std::uint32_t>(target->first)};
+      state_reply.reset();
+      lock.unlock();
+      const bool sent_ok = transport->send(static_cast<std::uint32_t>(target->first),
+                                           std::move(request), kReplyWait) == SendResult::kQueued;
+      lock.lock();
+      const auto retry_at = clock.now() + std::min<Clock::Duration>(
+                                              config.catch_up_timeout,
+                                              detector.worst_case_detection());
+      while (sent_ok && !state_reply && !stopping && clock.now() < retry_at &&
+             detector.alive(target->first)) {
+        changed.wait_for(lock, config.heartbeat_interval);
+      }
+      if (!state_reply) continue;
+      const Message reply = std::move(*state_reply);
+      state_reply.reset();
+      state_request.reset();
+      lock.unlock();
+      if (reply.header.count != count + extra_count) {
+        log(LogLevel::kWarn, "gossip: rank ", rank, ": state from peer ", reply.header.sender,
+            " has ", reply.header.count, " values, expected ", count + extra_count,
+            " (different attached state); not used");
+        return;
+      }
+      std::vector<float> state(reply.header.count);
+      payload_to_floats(reply, state);
+      backend.copy_from_host(params, state.data(), count * sizeof(float));
+      if (extra_count > 0) {
+        backend.copy_from_host(extra, state.data() + count, extra_count * sizeof(float));
+      }
+      my_step.store(static_cast<std::int64_t>(reply.header.step));
+      std::lock_guard done(mutex);
+      last_catch_up = CatchUp{static_cast<int>(reply.header.sender),
+                              static_cast<std::int64_t>(reply.header.step)};
+      log(LogLevel::kInfo, "gossip: rank ", rank, " caught up from peer ", reply.header.sender,
+          " at step ", reply.header.step);
+      return;
+    }
+    log(LogLevel::kWarn, "gossip: rank ", rank, ": no state received for catch-up within ",
+        config.catch_up_timeout.count(), " ms; continuing with its own parameters");
+  }
+
   int mix() {
+    serve_state_requests();
+    bool behind = false;
+    {
+      std::lock_guard lock(mutex);
+      const auto furthest = furthest_live_peer();
+      behind = config.catch_up_lag > 0 && furthest &&
+               furthest->second - my_step.load() > config.catch_up_lag;
+    }
+    if (pending_initial_catch_up || behind) {
+      pending_initial_catch_up = false;
+      catch_up_now();
+    }
     const std::int64_t step = my_step.load();
     {
       std::unique_lock lock(mutex);
@@ -267,6 +381,7 @@ struct GossipEngine::Impl {
     s.applied = applied.load();
     s.dropped_stale = dropped_stale.load();
     s.waits = waits.load();
+    s.states_served = states_served.load();
     s.weight = rule->weight();
     const NetCounters net = transport->counters();
     for (const PeerCounters& c : net.peers) {
@@ -321,9 +436,21 @@ struct GossipEngine::Impl {
   std::vector<int> watched;
   bool stopping = false;
 
+  struct StateRequest {
+    std::uint64_t sequence = 0;
+    std::uint32_t peer = 0;
+  };
+  std::vector<Message> state_requests;       // STATE_REQs waiting for the owner (mutex)
+  std::optional<StateRequest> state_request;  // our outstanding catch-up request (mutex)
+  std::optional<Message> state_reply;         // its answer (mutex)
+  std::optional<CatchUp> last_catch_up;       // (mutex)
+  float* extra = nullptr;                     // attached state (owner thread)
+  std::size_t extra_count = 0;
+  bool pending_initial_catch_up = false;      // owner thread
+
   std::atomic<std::int64_t> my_step{0};
   std::atomic<std::uint64_t> rounds{0}, sent{0}, send_failures{0}, received{0}, applied{0},
-      dropped_stale{0}, waits{0};
+      dropped_stale{0}, waits{0}, states_served{0};
   std::uint64_t round = 0;                  // owner thread
   std::uint64_t received_at_last_mix = 0;   // owner thread
   std::int64_t last_fresh_step = 0;         // owner thread
@@ -347,6 +474,20 @@ GossipEngine::~GossipEngine() = default;
 void GossipEngine::publish(std::int64_t step) { impl_->publish(step); }
 int GossipEngine::mix() { return impl_->mix(); }
 GossipStats GossipEngine::stats() const { return impl_->stats(); }
+
+void GossipEngine::attach_state(float* state, std::size_t count) {
+  if (count + impl_->count > kMaxStateVectors * impl_->count) {
+    throw ConfigError("attach_state: at most " + std::to_string(kMaxStateVectors - 1) +
+                      " vectors of the parameters' size can travel with them");
+  }
+  impl_->extra = state;
+  impl_->extra_count = count;
+}
+
+std::optional<CatchUp> GossipEngine::last_catch_up() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->last_catch_up;
+}
 int GossipEngine::rank() const { return impl_->rank; }
 int GossipEngine::world() const { return impl_->world; }
 

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct GossipConfig {
   StalenessConfig staleness;
   FailureDetectorConfig failure;
   std::chrono::milliseconds heartbeat_interval{100};
+  // State catch-up: pull parameters, attached state and step from a live neighbour at the
+  // first mix() (a late joiner, or a restart without a checkpoint) ...
+  bool catch_up = false;
+  // ... and whenever a live peer is more than this many steps ahead (0 = never, the default:
+  // replacing the parameters changes the total mass that push-sum conserves).
+  std::int64_t catch_up_lag = 0;
+  std::chrono::milliseconds catch_up_timeout{10'000};  // give up (and keep going) after this
   std::uint64_t run_id = 1;          // peers of one run must agree
   std::string model = "model";       // architecture description, part of the fingerprint
   std::uint64_t seed = 0;            // random topologies
@@ -52,6 +60,11 @@ struct GossipPeerStats {
   std::uint64_t dropped = 0;      // by the transport (validation, queues) and the policy
 };
 
+struct CatchUp {
+  int from = -1;           // the peer the state came from
+  std::int64_t step = 0;   // its step: the owner continues from here
+};
+
 struct GossipStats {
   std::int64_t step = 0;            // last step given to publish() or mix()
   std::uint64_t rounds = 0;         // publishes that sent something
@@ -64,6 +77,7 @@ struct GossipStats {
   // expired in a send queue, replayed/out of order, or an overflowing inbox (all peers).
   std::uint64_t lost_in_transport = 0;
   std::uint64_t waits = 0;          // mix() calls that waited on a gate
+  std::uint64_t states_served = 0;  // full states sent to peers catching up
   double weight = 1.0;              // push-sum weight
   std::vector<GossipPeerStats> peers;
 };
@@ -92,6 +106,12 @@ class GossipEngine {
   // gate applies, and never past the moment the awaited peers are declared dead. Returns the
   // number of contributions applied.
   int mix();
+
+  // Includes `count` floats of other state (e.g. optimizer momentum, in backend memory) in the
+  // full state sent to, and taken from, peers catching up. Call before the first mix().
+  void attach_state(float* state, std::size_t count);
+  // The last catch-up this engine performed (set by mix()), if any.
+  std::optional<CatchUp> last_catch_up() const;
 
   GossipStats stats() const;
   int rank() const;

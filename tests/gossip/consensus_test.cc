@@ -38,22 +38,33 @@ struct Cluster {
 };
 
 // With `faults`, every peer's transport is wrapped in the fault decorator (seeded by rank).
+// Transport options for rank r of n (inproc unless `bind` says otherwise).
+ZmqTransportOptions transport_options(int r, int n, const GossipConfig& config,
+                                      const std::string& bind,
+                                      const std::shared_ptr<zmq::context_t>& context) {
+  ZmqTransportOptions options;
+  options.rank = static_cast<std::uint32_t>(r);
+  options.num_peers = static_cast<std::uint32_t>(n);
+  options.bind_endpoint = bind;
+  options.expect.run_id = config.run_id;
+  options.expect.fingerprint = model_fingerprint(config.model, kParams);
+  options.expect.max_elements = kParams;
+  options.expect.param_elements = kParams;
+  options.context = bind.starts_with("inproc://") ? context : nullptr;
+  options.latest_wins_params = config.rule != "push-sum";
+  return options;
+}
+
 std::unique_ptr<Cluster> make_cluster(int n, const GossipConfig& config, const std::string& tag,
-                                      std::optional<FaultConfig> faults = std::nullopt) {
+                                      std::optional<FaultConfig> faults = std::nullopt,
+                                      bool tcp = false) {
   auto cluster = std::make_unique<Cluster>();
   std::vector<std::unique_ptr<Transport>> transports;
   for (int r = 0; r < n; ++r) {
-    ZmqTransportOptions options;
-    options.rank = static_cast<std::uint32_t>(r);
-    options.num_peers = static_cast<std::uint32_t>(n);
-    options.bind_endpoint = "inproc://" + tag + "-" + std::to_string(r);
-    options.expect.run_id = config.run_id;
-    options.expect.fingerprint = model_fingerprint(config.model, kParams);
-    options.expect.max_elements = kParams;
-    options.expect.param_elements = kParams;
-    options.context = cluster->context;
-    options.latest_wins_params = config.rule != "push-sum";
-    std::unique_ptr<Transport> transport = std::make_unique<ZmqTransport>(std::move(options));
+    const std::string bind =
+        tcp ? "tcp://127.0.0.1:*" : "inproc://" + tag + "-" + std::to_string(r);
+    std::unique_ptr<Transport> transport = std::make_unique<ZmqTransport>(
+        transport_options(r, n, config, bind, cluster->context));
     if (faults) {
       auto decorated = std::make_unique<FaultyTransport>(std::move(transport), *faults,
                                                          static_cast<std::uint64_t>(r) + 1);
@@ -207,13 +218,14 @@ std::vector<double> run_until(Cluster& cluster,
                               const std::function<void()>& meanwhile = [] {}) {
   const int n = static_cast<int>(cluster.engines.size());
   std::vector<std::atomic<double>> first(n);
-  for (int r = 0; r < n; ++r) first[r].store(cluster.params[r][0]);
+  for (int r = 0; r < n; ++r) first[r].store(cluster.params[r][0]);  // stopped peers too
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (int r = 0; r < n; ++r) {
+    if (!cluster.engines[r]) continue;  // a stopped peer
     threads.emplace_back([&, r] {
       GossipEngine& engine = *cluster.engines[r];
-      for (int step = 0; !stop.load(); ++step) {
+      for (std::int64_t step = engine.stats().step + 1; !stop.load(); ++step) {
         engine.mix();
         engine.publish(step);
         first[r].store(cluster.params[r][0]);
@@ -330,6 +342,62 @@ TEST(Failures, SilentPeerIsDeclaredDeadAndTheRestReachConsensus) {
     highest = std::max(highest, values[r]);
   }
   EXPECT_LT(highest - lowest, 1e-5);
+}
+
+// Stop one of 8 peers; the others declare it dead and keep mixing. Restart it on the
+// same endpoint with garbage parameters and catch-up enabled: it pulls a live neighbour's state,
+// rejoins, and all eight reach consensus inside the range of the starting values — which the
+// garbage (1000) would make impossible without the catch-up.
+TEST(Failures, RestartedPeerCatchesUpAndRejoins) {
+  const int n = 8;
+  const int victim = 5;
+  GossipConfig config;
+  config.rule = "push-sum";
+  config.topology = "exponential";
+  config.model = kModel;
+  config.heartbeat_interval = std::chrono::milliseconds(20);
+  auto cluster = make_cluster(n, config, "rejoin", std::nullopt, /*tcp=*/true);
+  const auto spread = [&](const std::vector<double>& v) {
+    return *std::max_element(v.begin(), v.end()) - *std::min_element(v.begin(), v.end());
+  };
+  run_until(*cluster, [&](const std::vector<double>& v) { return spread(v) < 1e-3; });
+
+  cluster->engines[victim].reset();  // stops (its BYE may or may not get out)
+  const auto others_see_victim_dead = [&](const std::vector<double>&) {
+    for (int r = 0; r < n; ++r) {
+      if (r == victim) continue;
+      for (const auto& peer : cluster->engines[r]->stats().peers) {
+        if (peer.rank == victim && peer.state != "dead") return false;
+      }
+    }
+    return true;
+  };
+  run_until(*cluster, others_see_victim_dead);
+  ASSERT_TRUE(others_see_victim_dead({})) << "the stopped peer was not declared dead";
+  std::fill(cluster->params[victim].begin(), cluster->params[victim].end(), 1000.0f);
+  GossipConfig restarted = config;
+  restarted.catch_up = true;
+  cluster->engines[victim] = std::make_unique<GossipEngine>(
+      restarted,
+      std::make_unique<ZmqTransport>(
+          transport_options(victim, n, config, cluster->endpoints[victim], cluster->context)),
+      cluster->endpoints, victim, *cluster->backends[victim], cluster->params[victim].data(),
+      kParams);
+
+  const auto values =
+      run_until(*cluster, [&](const std::vector<double>& v) { return spread(v) < 1e-5; });
+  const auto caught_up = cluster->engines[victim]->last_catch_up();
+  ASSERT_TRUE(caught_up) << "the restarted peer did not catch up";
+  EXPECT_NE(caught_up->from, victim);
+  EXPECT_GT(caught_up->step, 0);
+  EXPECT_LT(spread(values), 1e-5);
+  for (double v : values) {
+    EXPECT_GE(v, 0.0);
+    EXPECT_LE(v, n - 1.0);
+  }
+  std::uint64_t served = 0;
+  for (const auto& engine : cluster->engines) served += engine->stats().states_served;
+  EXPECT_GE(served, 1u);
 }
 
 // The one-sided baseline reaches consensus (not the exact mean: it does not conserve it).
