@@ -1,0 +1,541 @@
+// bench_gossip.cc — what the gossip engine costs and how fast it agrees, printed as two tables in
+// which every figure is compared with a reference computed or measured in the same run:
+//   1. rounds to consensus per rule and topology, against the rounds predicted by the spectral
+//      gap of the topology's synchronous push-sum mixing matrix (computed here);
+//   2. publish()+mix() throughput of a 2-peer push-sum cluster, against CpuBackend::axpby over
+//      the same number of floats;
+//   3. training samples/s per peer of 4 Trainers (threads) on 1/4 shards of Fashion-MNIST with
+//      gossip (push-sum, exponential) against the same 4 Trainers without engines.
+//
+// Usage: bench_gossip [--quick]
+//   --quick  4 peers, tiny buffers, one repetition: proves the program runs (a CI test); its
+//            figures mean nothing.
+//
+// Peers are GossipEngines over inproc ZeroMQ in this process (as tests/gossip/consensus_test.cc
+// builds them), each with its own CpuBackend, all driven from the main thread.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "core/rng.h"
+#include "gossip/topology.h"
+#include "kernels/cpu/cpu_backend.h"
+#include "net/zmq_transport.h"
+#include "rumor/engine.h"
+#include "train/dataset.h"
+#include "train/shard.h"
+#include "train/trainer.h"
+
+namespace rumor {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format(const char* fmt, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, value);
+  return buf;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t mid = v.size() / 2;
+  return v.size() % 2 == 1 ? v[mid] : 0.5 * (v[mid - 1] + v[mid]);
+}
+
+// --- an in-process cluster (as in consensus_test.cc) ---
+
+struct Cluster {
+  std::shared_ptr<zmq::context_t> context = std::make_shared<zmq::context_t>(1);
+  std::vector<std::string> endpoints;
+  std::vector<std::unique_ptr<CpuBackend>> backends;
+  std::vector<std::vector<float>> params;
+  std::vector<std::unique_ptr<GossipEngine>> engines;  // destroyed before the context
+};
+
+// n peers with `count` parameters each; peer r starts with every parameter = r.
+std::unique_ptr<Cluster> make_cluster(int n, std::size_t count, const GossipConfig& config,
+                                      const std::string& tag) {
+  auto cluster = std::make_unique<Cluster>();
+  std::vector<std::unique_ptr<Transport>> transports;
+  for (int r = 0; r < n; ++r) {
+    ZmqTransportOptions options;
+    options.rank = static_cast<std::uint32_t>(r);
+    options.num_peers = static_cast<std::uint32_t>(n);
+    options.bind_endpoint = "inproc://" + tag + "-" + std::to_string(r);
+    options.expect.run_id = config.run_id;
+    options.expect.fingerprint = model_fingerprint(config.model, count);
+    options.expect.max_elements = count;
+    options.expect.param_elements = count;
+    options.context = cluster->context;
+    options.latest_wins_params = config.rule != "push-sum";
+    auto transport = std::make_unique<ZmqTransport>(std::move(options));
+    cluster->endpoints.push_back(transport->endpoint());
+    transports.push_back(std::move(transport));
+  }
+  for (int r = 0; r < n; ++r) {
+    cluster->backends.push_back(std::make_unique<CpuBackend>(1));
+    cluster->params.emplace_back(count, static_cast<float>(r));
+  }
+  for (int r = 0; r < n; ++r) {
+    cluster->engines.push_back(std::make_unique<GossipEngine>(
+        config, std::move(transports[r]), cluster->endpoints, r, *cluster->backends[r],
+        cluster->params[r].data(), count));
+  }
+  return cluster;
+}
+
+// Parameter messages sent but not yet taken in by a rule (or counted as dropped or lost).
+std::int64_t undelivered(const Cluster& cluster) {
+  std::int64_t balance = 0;
+  for (const auto& engine : cluster.engines) {
+    const GossipStats s = engine->stats();
+    balance += static_cast<std::int64_t>(s.sent) - static_cast<std::int64_t>(s.received) -
+               static_cast<std::int64_t>(s.dropped_stale) -
+               static_cast<std::int64_t>(s.lost_in_transport);
+  }
+  return balance;
+}
+
+// Blocks until every parameter message sent so far has been taken in (seen twice in a row:
+// a reply may be sent right after its request is counted), or `limit` passes. Sleeps briefly
+// between looks so the I/O threads get the cores. Returns whether it settled.
+bool settle(const Cluster& cluster, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  int zero_seen = 0;
+  while (Clock::now() < deadline) {
+    zero_seen = undelivered(cluster) == 0 ? zero_seen + 1 : 0;
+    if (zero_seen == 2) return true;
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  return false;
+}
+
+// --- 1. rounds to consensus vs the spectral gap ---
+
+// The synchronous push-sum mixing matrix of `topology` on n peers (column-stochastic):
+// w[j][i] = 1/(outdeg(i)+1) for i itself and each out-neighbour j of i.
+std::vector<std::vector<double>> push_sum_matrix(const std::string& topology, int n) {
+  const Topology t = Topology::parse(topology, n);
+  std::vector<std::vector<double>> w(n, std::vector<double>(n, 0.0));
+  for (int i = 0; i < n; ++i) {
+    const std::vector<int> out = t.base_neighbours(i, 0);
+    const double share = 1.0 / static_cast<double>(out.size() + 1);
+    w[i][i] += share;
+    for (int j : out) w[j][i] += share;
+  }
+  return w;
+}
+
+std::vector<double> multiply(const std::vector<std::vector<double>>& m,
+                             const std::vector<double>& v) {
+  std::vector<double> out(v.size(), 0.0);
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    for (std::size_t j = 0; j < v.size(); ++j) out[i] += m[i][j] * v[j];
+  }
+  return out;
+}
+
+double norm(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+// Second-largest eigenvalue modulus of a column-stochastic w: the spectral radius of w deflated
+// against its stationary vector π (w·π = π, Σπ = 1), D = w − π·1ᵀ. D may have complex
+// eigenvalues (directed graphs), so the radius is taken as the mean growth rate of ‖Dᵏv‖ over
+// the last half of 4000 power iterations (Gelfand's formula), not from a Rayleigh quotient.
+double second_eigenvalue_modulus(const std::vector<std::vector<double>>& w) {
+  const std::size_t n = w.size();
+  std::vector<double> pi(n, 1.0 / static_cast<double>(n));
+  for (int it = 0; it < 4000; ++it) pi = multiply(w, pi);
+  std::vector<std::vector<double>> d = w;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) d[i][j] -= pi[i];
+  }
+  Rng rng(11);
+  std::vector<double> v(n);
+  for (auto& x : v) x = 2.0 * rng.uniform() - 1.0;
+  const int iterations = 4000;
+  double log_growth = 0.0;
+  for (int it = 0; it < iterations; ++it) {
+    const double before = norm(v);
+    v = multiply(d, v);
+    const double after = norm(v);
+    if (after < 1e-200 * before || after == 0.0) return 0.0;  // D nilpotent (complete graph)
+    if (it >= iterations / 2) log_growth += std::log(after / before);
+    for (auto& x : v) x /= after;
+  }
+  return std::exp(log_growth / (iterations - iterations / 2));
+}
+
+struct ConsensusRow {
+  std::string rule, topology;
+  int peers;
+  double lambda2, predicted;
+  long measured;  // -1: did not reach the tolerance within the cap
+  double seconds;
+  bool all_settled;
+};
+
+constexpr double kTolerance = 1e-4;
+constexpr std::size_t kConsensusParams = 16;
+
+// Runs synchronous rounds (every peer mix(), then every peer publish(), then wait until every
+// message has been taken in) until max |x − mean| < kTolerance on every parameter.
+ConsensusRow consensus_case(const std::string& rule, const std::string& topology, int n,
+                            long max_rounds) {
+  ConsensusRow row{rule, topology, n, 0.0, 0.0, -1, 0.0, true};
+  const double spread0 = (n - 1) / 2.0;  // peer r at r: the farthest peers are (n−1)/2 away
+  row.lambda2 = second_eigenvalue_modulus(push_sum_matrix(topology, n));
+  row.predicted = row.lambda2 <= 0.0
+                      ? 1.0
+                      : std::max(1.0, std::ceil(std::log(kTolerance / spread0) /
+                                                std::log(row.lambda2)));
+  GossipConfig config;
+  config.rule = rule;
+  config.topology = topology;
+  config.model = "bench-gossip";
+  auto cluster = make_cluster(n, kConsensusParams, config,
+                              "consensus-" + rule + "-" + topology + "-" + std::to_string(n));
+  const double mean = (n - 1) / 2.0;
+  const auto max_error = [&] {
+    double error = 0.0;
+    for (const auto& p : cluster->params) {
+      for (float v : p) error = std::max(error, std::abs(static_cast<double>(v) - mean));
+    }
+    return error;
+  };
+  const auto start = Clock::now();
+  for (long round = 0; round < max_rounds; ++round) {
+    for (auto& engine : cluster->engines) engine->mix();
+    if (max_error() < kTolerance) {
+      row.measured = round;
+      break;
+    }
+    for (auto& engine : cluster->engines) engine->publish(round);
+    if (!settle(*cluster, std::chrono::milliseconds(2000))) row.all_settled = false;
+  }
+  row.seconds = seconds_since(start);
+  return row;
+}
+
+void print_consensus(const std::vector<ConsensusRow>& rows) {
+  std::printf("%-16s %-12s %5s %8s %10s %10s %6s %9s\n", "rule", "topology", "peers",
+              "lambda2", "predicted", "measured", "ratio", "time (s)");
+  std::printf("%s\n", std::string(16 + 1 + 12 + 1 + 5 + 1 + 8 + 1 + 10 + 1 + 10 + 1 + 6 + 1 + 9,
+                                   '-').c_str());
+  for (const ConsensusRow& r : rows) {
+    const std::string measured =
+        r.measured < 0 ? "no conv." : std::to_string(r.measured) + (r.all_settled ? "" : "*");
+    const std::string ratio = r.measured < 0 ? "-" : format("%.2f", r.measured / r.predicted);
+    std::printf("%-16s %-12s %5d %8.4f %10.0f %10s %6s %9.2f\n", r.rule.c_str(),
+                r.topology.c_str(), r.peers, r.lambda2, r.predicted, measured.c_str(),
+                ratio.c_str(), r.seconds);
+  }
+}
+
+// --- 2. publish()+mix() throughput vs axpby ---
+
+struct ThroughputRow {
+  std::string what, size;
+  double seconds;
+  std::string throughput, reference, ratio;
+};
+
+void bench_mix(std::size_t n, const std::string& label, int reps, double rep_s,
+               std::vector<ThroughputRow>& rows) {
+  GossipConfig config;
+  config.rule = "push-sum";
+  config.topology = "complete";
+  config.model = "bench-gossip";
+  auto cluster = make_cluster(2, n, config, "mix-" + std::to_string(n));
+  GossipEngine& e0 = *cluster->engines[0];
+  GossipEngine& e1 = *cluster->engines[1];
+
+  CpuBackend backend(1);
+  std::vector<float> x(n, 0.25f), y(n, 0.5f);
+  std::vector<double> axpby_s, owner_s, cycle_s;
+  bool settled = true;
+  std::int64_t step = 0;
+  const auto cycle = [&](bool record) {
+    const auto t0 = Clock::now();
+    e0.publish(step);
+    const double publish0 = seconds_since(t0);
+    e1.publish(step);
+    if (!settle(*cluster, std::chrono::milliseconds(10000))) settled = false;
+    const auto t1 = Clock::now();
+    e0.mix();
+    const double mix0 = seconds_since(t1);
+    e1.mix();
+    ++step;
+    if (record) {
+      owner_s.push_back(publish0 + mix0);
+      cycle_s.push_back(seconds_since(t0) / 2.0);
+    }
+  };
+  cycle(false);  // warm-up: connections, first-touch of every buffer
+  cycle(false);
+  for (int rep = 0; rep < reps; ++rep) {
+    int calls = 0;
+    const auto start = Clock::now();
+    do {
+      backend.axpby(n, 0.5f, x.data(), 0.5f, y.data());
+      asm volatile("" : : : "memory");
+      ++calls;
+    } while (seconds_since(start) < rep_s);
+    axpby_s.push_back(seconds_since(start) / calls);
+    const auto cycles_start = Clock::now();
+    do {
+      cycle(true);
+    } while (seconds_since(cycles_start) < rep_s);
+  }
+  const double bytes = 12.0 * static_cast<double>(n);  // axpby's read x, y + write y
+  const double ref_s = median(axpby_s);
+  const double ref_gbps = bytes / ref_s / 1e9;
+  const std::string size = label + ", " + format("%.2f", 4.0 * n / 1e6) + " MB";
+  rows.push_back({"CpuBackend::axpby (reference)", size, ref_s,
+                  format("%.2f GB/s", ref_gbps), "-", "-"});
+  const std::string ref = "axpby " + format("%.2f GB/s", ref_gbps);
+  const auto add = [&](const std::string& what, double s) {
+    rows.push_back({what, size, s, format("%.2f GB/s", bytes / s / 1e9), ref,
+                    format("%.3f", ref_s / s)});
+  };
+  add("owner: publish()+mix()", median(owner_s));
+  add(std::string("cycle per peer") + (settled ? "" : " (unsettled!)"), median(cycle_s));
+}
+
+void print_throughput(const std::vector<ThroughputRow>& rows) {
+  std::printf("%-30s %-30s %10s  %-11s %-16s %6s\n", "what", "size", "time (ms)",
+              "GB/s-equiv", "reference", "ratio");
+  std::printf("%s\n", std::string(30 + 1 + 30 + 1 + 10 + 2 + 11 + 1 + 16 + 1 + 6, '-').c_str());
+  for (const ThroughputRow& r : rows) {
+    std::printf("%-30s %-30s %10.3f  %-11s %-16s %6s\n", r.what.c_str(), r.size.c_str(),
+                r.seconds * 1e3, r.throughput.c_str(), r.reference.c_str(), r.ratio.c_str());
+  }
+}
+
+// --- 3. training with gossip on vs off ---
+
+struct TrainingResult {
+  std::vector<double> samples_per_second;  // per peer, training time only
+  double wall_seconds = 0.0;
+};
+
+// `peers` Trainers as threads, each on its iid shard, one epoch; with `gossip`, each has a
+// GossipEngine (default rule and topology) hooked around its steps.
+TrainingResult train_peers(const TrainTestSplit& data, int peers, bool gossip,
+                           const std::string& tag) {
+  TrainOptions options;
+  options.epochs = 1;
+  GossipConfig config;
+  config.model = options.model;
+  std::vector<Dataset> shards;
+  for (int r = 0; r < peers; ++r) {
+    shards.push_back(data.train.subset(shard_indices(data.train.labels, data.train.classes,
+                                                     ShardSpec::parse("iid"), r, peers, 1)));
+  }
+  SteadyClock clock;
+  std::vector<std::unique_ptr<CpuBackend>> backends;
+  std::vector<std::unique_ptr<Trainer>> trainers;
+  auto context = std::make_shared<zmq::context_t>(1);
+  std::vector<std::unique_ptr<Transport>> transports;
+  std::vector<std::string> endpoints;
+  for (int r = 0; r < peers; ++r) {
+    backends.push_back(std::make_unique<CpuBackend>(1));
+    trainers.push_back(
+        std::make_unique<Trainer>(*backends[r], options, shards[r], data.test, clock));
+    if (!gossip) continue;
+    ZmqTransportOptions t;
+    t.rank = static_cast<std::uint32_t>(r);
+    t.num_peers = static_cast<std::uint32_t>(peers);
+    t.bind_endpoint = "inproc://" + tag + "-" + std::to_string(r);
+    const std::size_t count = trainers[r]->model().parameter_count();
+    t.expect = {config.run_id, model_fingerprint(config.model, count), 0, std::nullopt, count,
+                count};
+    t.context = context;
+    t.latest_wins_params = config.rule != "push-sum";
+    transports.push_back(std::make_unique<ZmqTransport>(std::move(t)));
+    endpoints.push_back(transports.back()->endpoint());
+  }
+  std::vector<std::unique_ptr<GossipEngine>> engines;
+  for (int r = 0; gossip && r < peers; ++r) {
+    Mlp& model = trainers[r]->model();
+    engines.push_back(std::make_unique<GossipEngine>(config, std::move(transports[r]), endpoints,
+                                                     r, *backends[r], model.params().data(),
+                                                     model.parameter_count()));
+  }
+  TrainingResult result;
+  result.samples_per_second.resize(peers);
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int r = 0; r < peers; ++r) {
+    threads.emplace_back([&, r] {
+      const auto report = [&](const Progress& p) {
+        if (p.final) result.samples_per_second[r] = p.samples_per_second;
+      };
+      if (gossip) {
+        GossipEngine& engine = *engines[r];
+        trainers[r]->run(report, StepHooks{[&](std::int64_t) { engine.mix(); },
+                                           [&](std::int64_t step) { engine.publish(step); }});
+      } else {
+        trainers[r]->run(report);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  result.wall_seconds = seconds_since(start);
+  return result;
+}
+
+// Prints the table, or the reason there is none (no data set).
+void bench_training(bool quick) {
+  const int peers = 4;
+  std::printf("\n3. Training, %d peers (threads) on 1/%d iid shards, 1 epoch, gossip on vs off\n\n",
+              peers, peers);
+  TrainTestSplit data;
+  try {
+    data = load_fashion_mnist();
+  } catch (const std::exception& e) {
+    std::printf("skipped: Fashion-MNIST not readable (%s)\n", e.what());
+    return;
+  }
+  if (quick) data = {data.train.head(2048), data.test.head(512)};
+  // Off first, then on, then off again: the reference is the mean of the two off runs, so a
+  // drift in machine load during the run shows as a difference between them.
+  const TrainingResult off1 = train_peers(data, peers, false, "train-off1");
+  const TrainingResult on = train_peers(data, peers, true, "train-on");
+  const TrainingResult off2 = train_peers(data, peers, false, "train-off2");
+  const auto mean = [](const std::vector<double>& v) {
+    double s = 0.0;
+    for (double x : v) s += x;
+    return s / static_cast<double>(v.size());
+  };
+  const double ref = 0.5 * (mean(off1.samples_per_second) + mean(off2.samples_per_second));
+  std::printf("%-22s %12s %12s %12s %9s %7s\n", "run", "samples/s", "min peer", "max peer",
+              "wall (s)", "ratio");
+  std::printf("%s\n", std::string(22 + 1 + 12 + 1 + 12 + 1 + 12 + 1 + 9 + 1 + 7, '-').c_str());
+  const auto row = [&](const char* name, const TrainingResult& r, bool is_ref) {
+    const auto [lo, hi] =
+        std::minmax_element(r.samples_per_second.begin(), r.samples_per_second.end());
+    std::printf("%-22s %12.0f %12.0f %12.0f %9.2f %7s\n", name, mean(r.samples_per_second), *lo,
+                *hi, r.wall_seconds,
+                is_ref ? "-" : format("%.3f", mean(r.samples_per_second) / ref).c_str());
+  };
+  row("gossip off (1st)", off1, false);
+  row("gossip on", on, false);
+  row("gossip off (2nd)", off2, false);
+  std::printf(
+      "\nsamples/s: per peer (mean over peers; min and max), training time only (the Trainer's\n"
+      "  own figure: evaluation excluded, the step hooks mix()/publish() included). All %d\n"
+      "  peers run at once as threads, with gossip or without, on %u hardware threads.\n"
+      "ratio: against the mean of the two gossip-off runs (%.0f samples/s).\n"
+      "  Gossip on: push-sum on the exponential graph, publish every step.\n",
+      peers, std::thread::hardware_concurrency(), ref);
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "bench_gossip: %s\nusage: bench_gossip [--quick]\n", message.c_str());
+  return 2;
+}
+
+int run(int argc, char** argv) {
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--quick") {
+      quick = true;
+    } else if (arg == "-h" || arg == "--help") {
+      std::printf("usage: bench_gossip [--quick]\n");
+      return 0;
+    } else {
+      return usage_error("unknown argument '" + std::string(arg) + "'");
+    }
+  }
+  std::printf("bench_gossip: GossipEngines over inproc ZeroMQ, CpuBackend(1) each, %u hardware "
+              "threads%s\n",
+              std::thread::hardware_concurrency(),
+              quick ? "; QUICK (figures are meaningless)" : "");
+  const auto start = Clock::now();
+
+  const std::vector<int> sizes = quick ? std::vector<int>{4} : std::vector<int>{8, 16};
+  const long max_rounds = quick ? 400 : 5000;
+  std::vector<ConsensusRow> consensus;
+  for (const char* rule : {"push-sum", "robust-push-sum", "pairwise"}) {
+    for (int n : sizes) {
+      for (const char* topology : {"ring", "torus", "exponential", "complete"}) {
+        consensus.push_back(consensus_case(rule, topology, n, max_rounds));
+      }
+    }
+  }
+  std::printf("\n1. Rounds to consensus (max |x - mean| < %g, peer r starts at r, %zu params)\n\n",
+              kTolerance, kConsensusParams);
+  print_consensus(consensus);
+  std::printf(
+      "\nround: every peer mix(), then every peer publish(), then wait until every message sent\n"
+      "  has been taken in by its receiver (synchronous rounds driven from one thread; free-\n"
+      "  running peers as in training deliver late or early and take a different number).\n"
+      "measured: rounds until every parameter of every peer is within %g of the exact mean.\n"
+      "predicted: ceil(ln(%g / ((N-1)/2)) / ln(lambda2)); lambda2 = second-largest eigenvalue\n"
+      "  modulus of the synchronous push-sum matrix W (W[j][i] = 1/(outdeg(i)+1) for i and each\n"
+      "  out-neighbour j), computed here by power iteration on W deflated against its\n"
+      "  stationary vector. It is an asymptotic rate: the constant in front (how much of the\n"
+      "  start lies along the slowest eigenvectors) is not modelled, so ratios near 1 mean\n"
+      "  'as fast as the graph allows', not an exact match. push-sum realises W exactly;\n"
+      "  robust-push-sum is the same mixing with running totals on the wire. pairwise is a\n"
+      "  different matrix (one exchange per peer per round, requests only to higher ranks, at\n"
+      "  most one outstanding, deferred while busy), so its ratio compares it with push-sum's\n"
+      "  rate on the same graph, not with its own prediction (on 'complete', lambda2 = 0:\n"
+      "  push-sum averages in one round, pairwise needs about log2(N) rounds of exchanges).\n"
+      "  * : some round did not settle within 2 s (a reply still in flight); 'no conv.': not\n"
+      "  within %ld rounds.\n",
+      kTolerance, kTolerance, max_rounds);
+
+  std::vector<ThroughputRow> throughput;
+  const int reps = quick ? 1 : 9;
+  const double rep_s = quick ? 0.0 : 0.2;
+  if (quick) {
+    bench_mix(1001, "1001 floats", reps, rep_s, throughput);
+  } else {
+    bench_mix(235'146, "235146 floats (MLP)", reps, rep_s, throughput);
+    bench_mix(10'000'000, "10M floats", reps, rep_s, throughput);
+  }
+  std::printf("\n2. publish()+mix() of a 2-peer push-sum cluster vs axpby on the same n\n\n");
+  print_throughput(throughput);
+  std::printf(
+      "\nowner: what peer 0's training thread spends in publish() (copy the parameters to the\n"
+      "  host snapshot, build and checksum the message, hand it to the transport) plus mix()\n"
+      "  (fold the accumulated contribution into the parameters with one axpby).\n"
+      "cycle per peer: half of one full cycle of both peers driven from one thread: both\n"
+      "  publish, wait until the I/O threads have received, validated (checksum), decoded and\n"
+      "  accumulated both messages, both mix. It includes the inproc transfer and the waits.\n"
+      "GB/s-equiv: 12 bytes per float (what axpby reads and writes) / time, so ratio =\n"
+      "  axpby time / gossip time (1.0 = gossip costs one axpby; 2 cores shared by the owner,\n"
+      "  the engines' and transports' I/O threads and ZeroMQ's). The MLP-sized axpby runs\n"
+      "  from cache (0.94 MB per buffer), the 10M one from memory.\n"
+      "time: median over %d repetitions of ~%.0f ms of back-to-back calls or cycles, axpby and\n"
+      "  cycles alternating.\n",
+      reps, rep_s * 1e3);
+  bench_training(quick);
+  std::printf("\nTotal run %.1f s.\n", seconds_since(start));
+  return 0;
+}
+
+}  // namespace
+}  // namespace rumor
+
+int main(int argc, char** argv) { return rumor::run(argc, argv); }
