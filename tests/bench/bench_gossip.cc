@@ -31,6 +31,7 @@
 #include "kernels/cpu/cpu_backend.h"
 #include "net/zmq_transport.h"
 #include "rumor/engine.h"
+#include "tests/gossip/cluster.h"
 #include "train/dataset.h"
 #include "train/shard.h"
 #include "train/trainer.h"
@@ -56,59 +57,11 @@ double median(std::vector<double> v) {
   return v.size() % 2 == 1 ? v[mid] : 0.5 * (v[mid - 1] + v[mid]);
 }
 
-// --- an in-process cluster (as in consensus_test.cc) ---
+// --- an in-process cluster (tests/gossip/cluster.h) ---
 
-struct Cluster {
-  std::shared_ptr<zmq::context_t> context = std::make_shared<zmq::context_t>(1);
-  std::vector<std::string> endpoints;
-  std::vector<std::unique_ptr<CpuBackend>> backends;
-  std::vector<std::vector<float>> params;
-  std::vector<std::unique_ptr<GossipEngine>> engines;  // destroyed before the context
-};
-
-// n peers with `count` parameters each; peer r starts with every parameter = r.
-std::unique_ptr<Cluster> make_cluster(int n, std::size_t count, const GossipConfig& config,
-                                      const std::string& tag) {
-  auto cluster = std::make_unique<Cluster>();
-  std::vector<std::unique_ptr<Transport>> transports;
-  for (int r = 0; r < n; ++r) {
-    ZmqTransportOptions options;
-    options.rank = static_cast<std::uint32_t>(r);
-    options.num_peers = static_cast<std::uint32_t>(n);
-    options.bind_endpoint = "inproc://" + tag + "-" + std::to_string(r);
-    options.expect.run_id = config.run_id;
-    options.expect.fingerprint = model_fingerprint(config.model, count);
-    options.expect.max_elements = count;
-    options.expect.param_elements = count;
-    options.context = cluster->context;
-    options.latest_wins_params = config.rule != "push-sum";
-    auto transport = std::make_unique<ZmqTransport>(std::move(options));
-    cluster->endpoints.push_back(transport->endpoint());
-    transports.push_back(std::move(transport));
-  }
-  for (int r = 0; r < n; ++r) {
-    cluster->backends.push_back(std::make_unique<CpuBackend>(1));
-    cluster->params.emplace_back(count, static_cast<float>(r));
-  }
-  for (int r = 0; r < n; ++r) {
-    cluster->engines.push_back(std::make_unique<GossipEngine>(
-        config, std::move(transports[r]), cluster->endpoints, r, *cluster->backends[r],
-        cluster->params[r].data(), count));
-  }
-  return cluster;
-}
-
-// Parameter messages sent but not yet taken in by a rule (or counted as dropped or lost).
-std::int64_t undelivered(const Cluster& cluster) {
-  std::int64_t balance = 0;
-  for (const auto& engine : cluster.engines) {
-    const GossipStats s = engine->stats();
-    balance += static_cast<std::int64_t>(s.sent) - static_cast<std::int64_t>(s.received) -
-               static_cast<std::int64_t>(s.dropped_stale) -
-               static_cast<std::int64_t>(s.lost_in_transport);
-  }
-  return balance;
-}
+using testing_cluster::Cluster;
+using testing_cluster::make_cluster;
+using testing_cluster::undelivered;
 
 // Blocks until every parameter message sent so far has been taken in (seen twice in a row:
 // a reply may be sent right after its request is counted), or `limit` passes. Sleeps briefly
@@ -210,8 +163,9 @@ ConsensusRow consensus_case(const std::string& rule, const std::string& topology
   config.rule = rule;
   config.topology = topology;
   config.model = "bench-gossip";
-  auto cluster = make_cluster(n, kConsensusParams, config,
-                              "consensus-" + rule + "-" + topology + "-" + std::to_string(n));
+  auto cluster = make_cluster(n, config,
+                              "consensus-" + rule + "-" + topology + "-" + std::to_string(n),
+                              kConsensusParams);
   const double mean = (n - 1) / 2.0;
   const auto max_error = [&] {
     double error = 0.0;
@@ -263,7 +217,7 @@ void bench_mix(std::size_t n, const std::string& label, int reps, double rep_s,
   config.rule = "push-sum";
   config.topology = "complete";
   config.model = "bench-gossip";
-  auto cluster = make_cluster(2, n, config, "mix-" + std::to_string(n));
+  auto cluster = make_cluster(2, config, "mix-" + std::to_string(n), n);
   GossipEngine& e0 = *cluster->engines[0];
   GossipEngine& e1 = *cluster->engines[1];
 
@@ -360,16 +314,9 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, bool gossip,
     trainers.push_back(
         std::make_unique<Trainer>(*backends[r], options, shards[r], data.test, clock));
     if (!gossip) continue;
-    ZmqTransportOptions t;
-    t.rank = static_cast<std::uint32_t>(r);
-    t.num_peers = static_cast<std::uint32_t>(peers);
-    t.bind_endpoint = "inproc://" + tag + "-" + std::to_string(r);
     const std::size_t count = trainers[r]->model().parameter_count();
-    t.expect = {config.run_id, model_fingerprint(config.model, count), 0, std::nullopt, count,
-                count};
-    t.context = context;
-    t.latest_wins_params = config.rule != "push-sum";
-    transports.push_back(std::make_unique<ZmqTransport>(std::move(t)));
+    transports.push_back(std::make_unique<ZmqTransport>(testing_cluster::peer_transport_options(
+        r, peers, config, count, "inproc://" + tag + "-" + std::to_string(r), context)));
     endpoints.push_back(transports.back()->endpoint());
   }
   std::vector<std::unique_ptr<GossipEngine>> engines;

@@ -17,10 +17,7 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "kernels/cpu/cpu_backend.h"
-#include "net/faulty_transport.h"
-#include "net/zmq_transport.h"
-#include "rumor/engine.h"
+#include "tests/gossip/cluster.h"
 
 namespace rumor {
 namespace {
@@ -28,77 +25,13 @@ namespace {
 constexpr std::size_t kParams = 33;
 constexpr const char* kModel = "consensus-test";
 
-struct Cluster {
-  std::shared_ptr<zmq::context_t> context = std::make_shared<zmq::context_t>(1);
-  std::vector<std::string> endpoints;
-  std::vector<std::unique_ptr<CpuBackend>> backends;
-  std::vector<std::vector<float>> params;
-  std::vector<std::unique_ptr<GossipEngine>> engines;
-  std::vector<FaultyTransport*> faulty;  // when built with faults: each peer's decorator
-};
+using testing_cluster::Cluster;
+using testing_cluster::make_cluster;
+using testing_cluster::peer_transport_options;
 
-// With `faults`, every peer's transport is wrapped in the fault decorator (seeded by rank).
-// Transport options for rank r of n (inproc unless `bind` says otherwise).
-ZmqTransportOptions transport_options(int r, int n, const GossipConfig& config,
-                                      const std::string& bind,
-                                      const std::shared_ptr<zmq::context_t>& context) {
-  ZmqTransportOptions options;
-  options.rank = static_cast<std::uint32_t>(r);
-  options.num_peers = static_cast<std::uint32_t>(n);
-  options.bind_endpoint = bind;
-  options.expect.run_id = config.run_id;
-  options.expect.fingerprint = model_fingerprint(config.model, kParams);
-  options.expect.max_elements = kParams;
-  options.expect.param_elements = kParams;
-  options.context = bind.starts_with("inproc://") ? context : nullptr;
-  options.latest_wins_params = config.rule != "push-sum";
-  return options;
-}
-
-std::unique_ptr<Cluster> make_cluster(int n, const GossipConfig& config, const std::string& tag,
-                                      std::optional<FaultConfig> faults = std::nullopt,
-                                      bool tcp = false) {
-  auto cluster = std::make_unique<Cluster>();
-  std::vector<std::unique_ptr<Transport>> transports;
-  for (int r = 0; r < n; ++r) {
-    const std::string bind =
-        tcp ? "tcp://127.0.0.1:*" : "inproc://" + tag + "-" + std::to_string(r);
-    std::unique_ptr<Transport> transport = std::make_unique<ZmqTransport>(
-        transport_options(r, n, config, bind, cluster->context));
-    if (faults) {
-      auto decorated = std::make_unique<FaultyTransport>(std::move(transport), *faults,
-                                                         static_cast<std::uint64_t>(r) + 1);
-      cluster->faulty.push_back(decorated.get());
-      transport = std::move(decorated);
-    }
-    cluster->endpoints.push_back(transport->endpoint());
-    transports.push_back(std::move(transport));
-  }
-  for (int r = 0; r < n; ++r) {
-    cluster->backends.push_back(std::make_unique<CpuBackend>(1));
-    cluster->params.emplace_back(kParams, static_cast<float>(r));
-  }
-  for (int r = 0; r < n; ++r) {
-    cluster->engines.push_back(std::make_unique<GossipEngine>(
-        config, std::move(transports[r]), cluster->endpoints, r, *cluster->backends[r],
-        cluster->params[r].data(), kParams));
-  }
-  return cluster;
-}
-
-// Parameter messages not yet accounted for anywhere: sent − (taken in by a rule + dropped by
-// the staleness policy + lost in a transport), plus those taken in but not yet applied.
+// Messages not yet accounted for: undelivered, or delivered but not applied.
 std::int64_t in_flight(const Cluster& cluster) {
-  std::int64_t balance = 0;
-  for (const auto& engine : cluster.engines) {
-    const GossipStats s = engine->stats();
-    balance += static_cast<std::int64_t>(s.sent) - static_cast<std::int64_t>(s.received) -
-               static_cast<std::int64_t>(s.dropped_stale) -
-               static_cast<std::int64_t>(s.lost_in_transport);
-    balance += std::abs(static_cast<std::int64_t>(s.received) -
-                        static_cast<std::int64_t>(s.applied));
-  }
-  return balance;
+  return testing_cluster::undelivered(cluster) + testing_cluster::unapplied(cluster);
 }
 
 // Runs `rounds` gossip rounds on every peer, then mixes until quiescent.
@@ -159,7 +92,8 @@ TEST_P(ConsensusTest, ReachesTheExactMean) {
   config.model = kModel;
   config.heartbeat_interval = std::chrono::milliseconds(50);
   auto cluster = make_cluster(c.peers, config,
-                              c.rule + "-" + c.topology + "-" + std::to_string(c.peers));
+                              c.rule + "-" + c.topology + "-" + std::to_string(c.peers),
+                              kParams);
   const double exact = (c.peers - 1) / 2.0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   double error = 1.0;
@@ -262,7 +196,8 @@ TEST(RobustPushSum, ReachesTheExactMeanWithDropsAndReordering) {
     faults.reorder = 0.2;
     faults.reorder_hold = std::chrono::milliseconds(5);
     const int n = 8;
-    auto cluster = make_cluster(n, config, std::string("lossy-") + topology, faults);
+    auto cluster = make_cluster(n, config, std::string("lossy-") + topology,
+                                kParams, faults);
     const double exact = (n - 1) / 2.0;
     const auto values = run_until(*cluster, [&](const std::vector<double>& v) {
       return std::all_of(v.begin(), v.end(), [&](double x) { return std::abs(x - exact) < 1e-5; });
@@ -285,7 +220,7 @@ TEST(Failures, SilentPeerIsDeclaredDeadAndTheRestReachConsensus) {
   config.failure.floor = std::chrono::milliseconds(100);
   config.failure.initial = std::chrono::milliseconds(300);
   config.failure.ceiling = std::chrono::milliseconds(500);
-  auto cluster = make_cluster(n, config, "failures", FaultConfig{});
+  auto cluster = make_cluster(n, config, "failures", kParams, FaultConfig{});
   const auto bound = std::chrono::duration_cast<std::chrono::milliseconds>(
       config.failure.ceiling * config.failure.dead_factor);
 
@@ -356,7 +291,7 @@ TEST(Failures, RestartedPeerCatchesUpAndRejoins) {
   config.topology = "exponential";
   config.model = kModel;
   config.heartbeat_interval = std::chrono::milliseconds(20);
-  auto cluster = make_cluster(n, config, "rejoin", std::nullopt, /*tcp=*/true);
+  auto cluster = make_cluster(n, config, "rejoin", kParams, std::nullopt, /*tcp=*/true);
   const auto spread = [&](const std::vector<double>& v) {
     return *std::max_element(v.begin(), v.end()) - *std::min_element(v.begin(), v.end());
   };
@@ -380,7 +315,8 @@ TEST(Failures, RestartedPeerCatchesUpAndRejoins) {
   cluster->engines[victim] = std::make_unique<GossipEngine>(
       restarted,
       std::make_unique<ZmqTransport>(
-          transport_options(victim, n, config, cluster->endpoints[victim], cluster->context)),
+          peer_transport_options(victim, n, config, kParams, cluster->endpoints[victim],
+                                 cluster->context)),
       cluster->endpoints, victim, *cluster->backends[victim], cluster->params[victim].data(),
       kParams);
 
@@ -407,7 +343,7 @@ TEST(Average, ReachesConsensus) {
     config.rule = "average";
     config.topology = "exponential";
     config.model = kModel;
-    auto cluster = make_cluster(n, config, "average-" + std::to_string(n));
+    auto cluster = make_cluster(n, config, "average-" + std::to_string(n), kParams);
     const auto spread = [](const std::vector<double>& v) {
       return *std::max_element(v.begin(), v.end()) - *std::min_element(v.begin(), v.end());
     };

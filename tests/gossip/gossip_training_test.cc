@@ -12,6 +12,7 @@
 #include "kernels/cpu/cpu_backend.h"
 #include "net/zmq_transport.h"
 #include "rumor/engine.h"
+#include "tests/gossip/cluster.h"
 #include "train/dataset.h"
 #include "train/shard.h"
 #include "train/trainer.h"
@@ -48,16 +49,9 @@ TEST(GossipTraining, EightPeersReachTheSingleReplicaAccuracy) {
     backends.push_back(std::make_unique<CpuBackend>(1));
     trainers.push_back(
         std::make_unique<Trainer>(*backends[r], options, shards[r], data.test, clock));
-    ZmqTransportOptions t;
-    t.rank = static_cast<std::uint32_t>(r);
-    t.num_peers = peers;
-    t.bind_endpoint = "inproc://training-" + std::to_string(r);
     const std::size_t count = trainers[r]->model().parameter_count();
-    t.expect = {config.run_id, model_fingerprint(config.model, count), 0, std::nullopt, count,
-                count};
-    t.context = context;
-    t.latest_wins_params = config.rule != "push-sum";
-    transports.push_back(std::make_unique<ZmqTransport>(std::move(t)));
+    transports.push_back(std::make_unique<ZmqTransport>(testing_cluster::peer_transport_options(
+        r, peers, config, count, "inproc://training-" + std::to_string(r), context)));
     endpoints.push_back(transports.back()->endpoint());
   }
   std::vector<std::unique_ptr<GossipEngine>> engines;
