@@ -360,8 +360,10 @@ struct GossipEngine::Impl {
       };
       while (gate_closed()) {
         waited = true;
+        waiting = true;
         changed.wait_for(lock, config.heartbeat_interval);
       }
+      waiting = false;
       if (waited) waits.fetch_add(1);
     }
     const MixResult result = rule->apply(backend, params);
@@ -384,6 +386,10 @@ struct GossipEngine::Impl {
     s.states_served = states_served.load();
     s.weight = rule->weight();
     const NetCounters net = transport->counters();
+    {
+      std::lock_guard lock(mutex);
+      s.waiting = waiting;
+    }
     for (const PeerCounters& c : net.peers) {
       for (DropReason reason : {DropReason::kSuperseded, DropReason::kExpired, DropReason::kStale,
                                 DropReason::kInboxFull}) {
@@ -435,6 +441,7 @@ struct GossipEngine::Impl {
   std::vector<std::int64_t> peer_staleness;
   std::vector<int> watched;
   bool stopping = false;
+  bool waiting = false;  // mix() is inside a gate wait (mutex)
 
   struct StateRequest {
     std::uint64_t sequence = 0;

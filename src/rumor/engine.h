@@ -77,6 +77,7 @@ struct GossipStats {
   // expired in a send queue, replayed/out of order, or an overflowing inbox (all peers).
   std::uint64_t lost_in_transport = 0;
   std::uint64_t waits = 0;          // mix() calls that waited on a gate
+  bool waiting = false;             // mix() is waiting on a gate right now
   std::uint64_t states_served = 0;  // full states sent to peers catching up
   double weight = 1.0;              // push-sum weight
   std::vector<GossipPeerStats> peers;
