@@ -32,6 +32,7 @@
 #include "net/zmq_transport.h"
 #include "rumor/engine.h"
 #include "tests/gossip/cluster.h"
+#include "tests/gossip/training_cluster.h"
 #include "train/dataset.h"
 #include "train/shard.h"
 #include "train/trainer.h"
@@ -298,50 +299,19 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, bool gossip,
   options.epochs = 1;
   GossipConfig config;
   config.model = options.model;
-  std::vector<Dataset> shards;
-  for (int r = 0; r < peers; ++r) {
-    shards.push_back(data.train.subset(shard_indices(data.train.labels, data.train.classes,
-                                                     ShardSpec::parse("iid"), r, peers, 1)));
-  }
-  SteadyClock clock;
-  std::vector<std::unique_ptr<CpuBackend>> backends;
-  std::vector<std::unique_ptr<Trainer>> trainers;
-  auto context = std::make_shared<zmq::context_t>(1);
-  std::vector<std::unique_ptr<Transport>> transports;
-  std::vector<std::string> endpoints;
-  for (int r = 0; r < peers; ++r) {
-    backends.push_back(std::make_unique<CpuBackend>(1));
-    trainers.push_back(
-        std::make_unique<Trainer>(*backends[r], options, shards[r], data.test, clock));
-    if (!gossip) continue;
-    const std::size_t count = trainers[r]->model().parameter_count();
-    transports.push_back(std::make_unique<ZmqTransport>(testing_cluster::peer_transport_options(
-        r, peers, config, count, "inproc://" + tag + "-" + std::to_string(r), context)));
-    endpoints.push_back(transports.back()->endpoint());
-  }
-  std::vector<std::unique_ptr<GossipEngine>> engines;
-  for (int r = 0; gossip && r < peers; ++r) {
-    Mlp& model = trainers[r]->model();
-    engines.push_back(std::make_unique<GossipEngine>(config, std::move(transports[r]), endpoints,
-                                                     r, *backends[r], model.params().data(),
-                                                     model.parameter_count()));
-  }
+  auto cluster =
+      testing_cluster::make_training_cluster(data, peers, options, config, tag, gossip);
   TrainingResult result;
   result.samples_per_second.resize(peers);
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int r = 0; r < peers; ++r) {
     threads.emplace_back([&, r] {
-      const auto report = [&](const Progress& p) {
-        if (p.final) result.samples_per_second[r] = p.samples_per_second;
-      };
-      if (gossip) {
-        GossipEngine& engine = *engines[r];
-        trainers[r]->run(report, StepHooks{[&](std::int64_t) { engine.mix(); },
-                                           [&](std::int64_t step) { engine.publish(step); }});
-      } else {
-        trainers[r]->run(report);
-      }
+      cluster->trainers[r]->run(
+          [&](const Progress& p) {
+            if (p.final) result.samples_per_second[r] = p.samples_per_second;
+          },
+          cluster->hooks(r));
     });
   }
   for (auto& t : threads) t.join();

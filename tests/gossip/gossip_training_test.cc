@@ -3,19 +3,10 @@
 // one replica trained alone on the whole training set, within one point.
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <thread>
 #include <vector>
-#include <zmq.hpp>
 
-#include "core/clock.h"
-#include "kernels/cpu/cpu_backend.h"
-#include "net/zmq_transport.h"
-#include "rumor/engine.h"
-#include "tests/gossip/cluster.h"
-#include "train/dataset.h"
-#include "train/shard.h"
-#include "train/trainer.h"
+#include "tests/gossip/training_cluster.h"
 
 namespace rumor {
 namespace {
@@ -34,50 +25,23 @@ TEST(GossipTraining, EightPeersReachTheSingleReplicaAccuracy) {
   GossipConfig config;  // the engine's defaults (push-sum on the exponential graph)
   config.model = options.model;
 
-  std::vector<Dataset> shards;
-  for (int r = 0; r < peers; ++r) {
-    shards.push_back(data.train.subset(shard_indices(data.train.labels, data.train.classes,
-                                                     ShardSpec::parse("iid"), r, peers, 1)));
-  }
-  SteadyClock clock;
-  std::vector<std::unique_ptr<CpuBackend>> backends;
-  std::vector<std::unique_ptr<Trainer>> trainers;
-  auto context = std::make_shared<zmq::context_t>(1);
-  std::vector<std::unique_ptr<Transport>> transports;
-  std::vector<std::string> endpoints;
-  for (int r = 0; r < peers; ++r) {
-    backends.push_back(std::make_unique<CpuBackend>(1));
-    trainers.push_back(
-        std::make_unique<Trainer>(*backends[r], options, shards[r], data.test, clock));
-    const std::size_t count = trainers[r]->model().parameter_count();
-    transports.push_back(std::make_unique<ZmqTransport>(testing_cluster::peer_transport_options(
-        r, peers, config, count, "inproc://training-" + std::to_string(r), context)));
-    endpoints.push_back(transports.back()->endpoint());
-  }
-  std::vector<std::unique_ptr<GossipEngine>> engines;
-  for (int r = 0; r < peers; ++r) {
-    Mlp& model = trainers[r]->model();
-    engines.push_back(std::make_unique<GossipEngine>(config, std::move(transports[r]), endpoints,
-                                                     r, *backends[r], model.params().data(),
-                                                     model.parameter_count()));
-  }
+  auto cluster = testing_cluster::make_training_cluster(data, peers, options, config,
+                                                        "training", /*gossip=*/true);
   std::vector<double> accuracy(peers);
   std::vector<std::thread> threads;
   for (int r = 0; r < peers; ++r) {
     threads.emplace_back([&, r] {
-      GossipEngine& engine = *engines[r];
-      trainers[r]->run([&](const Progress& p) { accuracy[r] = p.test.accuracy; },
-                       StepHooks{[&](std::int64_t) { engine.mix(); },
-                                 [&](std::int64_t step) { engine.publish(step); }});
-      engine.mix();
-      accuracy[r] = trainers[r]->evaluate().accuracy;
+      Trainer& trainer = *cluster->trainers[r];
+      trainer.run([&](const Progress& p) { accuracy[r] = p.test.accuracy; }, cluster->hooks(r));
+      cluster->engines[r]->mix();
+      accuracy[r] = trainer.evaluate().accuracy;
     });
   }
   for (auto& t : threads) t.join();
   // One replica alone on all 60000 examples with `rumor train`'s defaults reaches 0.899.
   for (int r = 0; r < peers; ++r) {
     std::printf("rank %d: test accuracy %.4f, applied %llu\n", r, accuracy[r],
-                static_cast<unsigned long long>(engines[r]->stats().applied));
+                static_cast<unsigned long long>(cluster->engines[r]->stats().applied));
     EXPECT_GE(accuracy[r], 0.889) << "rank " << r;
   }
 }
