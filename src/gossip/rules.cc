@@ -123,29 +123,36 @@ std::vector<Outgoing> PushSumRule::receive(const Incoming& incoming, std::uint64
   if (header.type != MessageType::kParams || !header.weight || !(*header.weight > 0.0)) {
     return {};
   }
-  std::lock_guard lock(mutex_);
   if (!robust_) {
-    const std::vector<float> values = payload_floats(incoming.message);
+    // Decoded outside the lock, into a buffer only this (I/O) thread uses: no allocation per
+    // message, and the owner's mix() is not held up by the conversion.
+    decoded_.resize(n_);
+    payload_to_floats(incoming.message, decoded_);
     const double w = *header.weight;
-    for (std::size_t i = 0; i < n_; ++i) mass_[i] += w * static_cast<double>(values[i]);
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < n_; ++i) mass_[i] += w * static_cast<double>(decoded_[i]);
     received_weight_ += w;
+    ++received_count_;
   } else {
     if (header.dtype != WireDType::kFloat64) return {};  // totals are always float64
-    std::vector<double> values(n_);
-    std::memcpy(values.data(), incoming.message.payload.bytes().data(), n_ * sizeof(double));
+    std::lock_guard lock(mutex_);
     EdgeTotals& seen = seen_[header.sender];
     if (seen.mass.empty() || seen.incarnation != header.incarnation) {
       seen = EdgeTotals{std::vector<double>(n_, 0.0), 0.0, header.incarnation};
     }
     if (*header.weight < seen.weight) return {};  // older totals: nothing new
+    // The payload may be unaligned: read each total through memcpy.
+    const std::byte* totals = incoming.message.payload.bytes().data();
     for (std::size_t i = 0; i < n_; ++i) {
-      mass_[i] += values[i] - seen.mass[i];
-      seen.mass[i] = values[i];
+      double total;
+      std::memcpy(&total, totals + i * sizeof(double), sizeof(double));
+      mass_[i] += total - seen.mass[i];
+      seen.mass[i] = total;
     }
     received_weight_ += *header.weight - seen.weight;
     seen.weight = *header.weight;
+    ++received_count_;
   }
-  ++received_count_;
   return {};
 }
 

@@ -73,6 +73,7 @@ class PushSumRule final : public MixingRule {
   int received_count_ = 0;
   std::map<std::uint32_t, EdgeTotals> sent_;  // robust: per out-edge totals
   std::map<std::uint32_t, EdgeTotals> seen_;  // robust: per in-edge totals
+  std::vector<float> decoded_;  // receive() scratch: the I/O thread's alone
   std::vector<float> staged_;
   DeviceStaging staging_;
 };
