@@ -29,6 +29,14 @@ using testing_cluster::Cluster;
 using testing_cluster::make_cluster;
 using testing_cluster::peer_transport_options;
 
+// How close to the exact mean the peers must come. The rules conserve the mean exactly in real
+// arithmetic, but every mix() stores the parameters as float32, and each rounding (up to half an
+// ulp of values near the mean) moves the cluster's conserved sum a little: over the thousands of
+// mixes a slow topology needs, the consensus wanders a few tens of ulps from the exact mean
+// (16 ulps, 7.6e-6 at 7.5, seen on a loaded 2-core machine). The tolerance is relative: 1e-5 of
+// the mean's magnitude, about 170 ulps.
+double tolerance(double exact) { return 1e-5 * std::max(1.0, std::abs(exact)); }
+
 // Messages not yet accounted for: undelivered, or delivered but not applied.
 std::int64_t in_flight(const Cluster& cluster) {
   return testing_cluster::undelivered(cluster) + testing_cluster::unapplied(cluster);
@@ -82,7 +90,7 @@ struct Case {
 
 class ConsensusTest : public ::testing::TestWithParam<Case> {};
 
-// Converges to (N−1)/2 within 1e-5 on every peer; every rule here conserves the sum of the
+// Converges to (N−1)/2 within tolerance() on every peer; every rule here conserves the sum of the
 // parameters, so the cluster mean is checked too (float rounding only).
 TEST_P(ConsensusTest, ReachesTheExactMean) {
   const Case& c = GetParam();
@@ -98,7 +106,7 @@ TEST_P(ConsensusTest, ReachesTheExactMean) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   double error = 1.0;
   double mean = 0.0;
-  while (error > 1e-5 && std::chrono::steady_clock::now() < deadline) {
+  while (error > tolerance(exact) && std::chrono::steady_clock::now() < deadline) {
     run_rounds(*cluster, 100);
     error = 0.0;
     mean = 0.0;
@@ -107,9 +115,9 @@ TEST_P(ConsensusTest, ReachesTheExactMean) {
       mean += p[0] / c.peers;
     }
   }
-  EXPECT_LT(error, 1e-5) << c.rule << " on " << c.topology << " with " << c.peers
+  EXPECT_LT(error, tolerance(exact)) << c.rule << " on " << c.topology << " with " << c.peers
                          << " peers; cluster mean " << mean;
-  EXPECT_NEAR(mean, exact, 1e-5) << "the rule must conserve the mean";
+  EXPECT_NEAR(mean, exact, tolerance(exact)) << "the rule must conserve the mean";
   if (::testing::Test::HasFailure()) {
     for (const auto& engine : cluster->engines) {
       const GossipStats s = engine->stats();
@@ -200,9 +208,9 @@ TEST(RobustPushSum, ReachesTheExactMeanWithDropsAndReordering) {
                                 kParams, faults);
     const double exact = (n - 1) / 2.0;
     const auto values = run_until(*cluster, [&](const std::vector<double>& v) {
-      return std::all_of(v.begin(), v.end(), [&](double x) { return std::abs(x - exact) < 1e-5; });
+      return std::all_of(v.begin(), v.end(), [&](double x) { return std::abs(x - exact) < tolerance(exact); });
     });
-    for (int r = 0; r < n; ++r) EXPECT_NEAR(values[r], exact, 1e-5) << topology << " rank " << r;
+    for (int r = 0; r < n; ++r) EXPECT_NEAR(values[r], exact, tolerance(exact)) << topology << " rank " << r;
   }
 }
 
