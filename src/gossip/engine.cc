@@ -11,10 +11,10 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "gossip/engine_transport.h"
 #include "gossip/mixing_rule.h"
 #include "gossip/topology.h"
 #include "kernels/backend.h"
-#include "net/zmq_transport.h"
 
 namespace rumor {
 namespace {
@@ -27,33 +27,10 @@ WireDType parse_wire_dtype(const std::string& name) {
 }
 
 constexpr std::chrono::milliseconds kReplyWait{1000};
-// A STATE_REP holds the parameters and up to this many vectors of the same size in all.
-constexpr std::size_t kMaxStateVectors = 3;
 
 bool carries_params(MessageType type) {
   return type == MessageType::kParams || type == MessageType::kExchangeReq ||
          type == MessageType::kExchangeRep;
-}
-
-std::unique_ptr<Transport> make_zmq_transport(const GossipConfig& config,
-                                              const std::vector<std::string>& endpoints, int rank,
-                                              std::size_t count) {
-  if (rank < 0 || rank >= static_cast<int>(endpoints.size())) {
-    throw ConfigError("rank " + std::to_string(rank) + " is outside the peer list (0.." +
-                      std::to_string(static_cast<int>(endpoints.size()) - 1) + ")");
-  }
-  ZmqTransportOptions options;
-  options.rank = static_cast<std::uint32_t>(rank);
-  options.num_peers = static_cast<std::uint32_t>(endpoints.size());
-  options.bind_endpoint = endpoints[rank];
-  options.expect.run_id = config.run_id;
-  options.expect.fingerprint = model_fingerprint(config.model, count);
-  // Full states (STATE_REP) carry the parameters plus attached state, e.g. momentum.
-  options.expect.max_elements = kMaxStateVectors * count;
-  options.expect.param_elements = count;
-  // Plain push-sum must see every message (a superseded one is lost mass).
-  options.latest_wins_params = config.rule != "push-sum";
-  return std::make_unique<ZmqTransport>(std::move(options));
 }
 
 }  // namespace
@@ -467,7 +444,7 @@ struct GossipEngine::Impl {
 
 GossipEngine::GossipEngine(const GossipConfig& config, const std::vector<std::string>& endpoints,
                            int rank, Backend& backend, float* params, std::size_t count)
-    : GossipEngine(config, make_zmq_transport(config, endpoints, rank, count), endpoints, rank,
+    : GossipEngine(config, make_engine_transport(config, endpoints, rank, count), endpoints, rank,
                    backend, params, count) {}
 
 GossipEngine::GossipEngine(const GossipConfig& config, std::unique_ptr<Transport> transport,
