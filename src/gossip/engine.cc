@@ -55,6 +55,7 @@ struct GossipEngine::Impl {
         maker{factory, pool, dtype},
         detector(world, rank_in, cfg.failure, clock),
         peer_step(world, -1),
+        ever_heard(world, false),
         peer_staleness(world, 0),
         host_params(count_in) {
     if (cfg.publish_every < 1) throw ConfigError("publish-every: must be at least 1");
@@ -151,8 +152,16 @@ struct GossipEngine::Impl {
     const MessageHeader& header = message.header;
     const int sender = static_cast<int>(header.sender);
     std::int64_t staleness = 0;
+    bool reconnect = false;
     {
       std::lock_guard lock(mutex);
+      // A peer heard from for the first time, (re)started (HELLO) or back from the dead is up
+      // now: our link to it may be waiting out libzmq's reconnect backoff (seconds when it
+      // started after us), so the transport reopens it if that loses nothing.
+      reconnect = header.type != MessageType::kBye &&
+                  (!ever_heard[sender] || header.type == MessageType::kHello ||
+                   !detector.alive(sender));
+      ever_heard[sender] = true;
       detector.heard_from(sender);
       if (header.type == MessageType::kBye) detector.said_bye(sender);
       peer_step[sender] = std::max(peer_step[sender], static_cast<std::int64_t>(header.step));
@@ -169,6 +178,7 @@ struct GossipEngine::Impl {
         state_reply = message;
       }
     }
+    if (reconnect) transport->refresh(static_cast<std::uint32_t>(sender));
     if (carries_params(header.type)) {
       double factor = 1.0;
       // Replies are never dropped: the requester already applied its half of the exchange.
@@ -415,6 +425,7 @@ struct GossipEngine::Impl {
   std::condition_variable changed;
   FailureDetector detector;
   std::vector<std::int64_t> peer_step;
+  std::vector<bool> ever_heard;  // (mutex)
   std::vector<std::int64_t> peer_staleness;
   std::vector<int> watched;
   bool stopping = false;

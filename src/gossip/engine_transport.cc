@@ -24,6 +24,8 @@ std::unique_ptr<Transport> make_engine_transport(const GossipConfig& config,
   options.expect.param_elements = count;
   // Plain push-sum must see every message (a superseded one is lost mass).
   options.latest_wins_params = config.rule != "push-sum";
+  // Peers come and go (restarts): retry a lost connection at least every second.
+  options.reconnect_interval_max = std::chrono::milliseconds(1000);
   return std::make_unique<ZmqTransport>(std::move(options));
 }
 

@@ -77,6 +77,36 @@ class Slowdown {
   std::chrono::steady_clock::time_point started_;
 };
 
+// Before the first step: waits until every other peer has been heard from, or `limit` passed,
+// so that peers started a few seconds apart do not train alone at first. Returns how many
+// peers were heard from.
+int wait_for_peers(const GossipEngine& engine, double limit_seconds, bool quiet) {
+  const auto heard = [&] {
+    int count = 0;
+    for (const GossipPeerStats& p : engine.stats().peers) count += p.step >= 0 ? 1 : 0;
+    return count;
+  };
+  const int others = engine.world() - 1;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(limit_seconds));
+  int last_reported = -1;
+  for (int n = heard(); n < others; n = heard()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::printf("rank %d: heard from %d of %d peers after %.0f s; starting anyway\n",
+                  engine.rank(), n, others, limit_seconds);
+      return n;
+    }
+    if (n != last_reported && !quiet) {
+      std::printf("rank %d: waiting for peers (%d of %d heard from)\n", engine.rank(), n, others);
+      std::fflush(stdout);
+      last_reported = n;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the I/O thread's view
+  }
+  return others;
+}
+
 }  // namespace
 
 CLI::App* add_peer_command(CLI::App& app, PeerCommandArgs& args) {
@@ -101,6 +131,10 @@ CLI::App* add_peer_command(CLI::App& app, PeerCommandArgs& args) {
                   "Use only the first N examples of the shard (0 = all)")
       ->capture_default_str();
   add_gossip_options(*cmd, args.gossip);
+  cmd->add_option("--startup-wait", args.startup_wait_seconds,
+                  "Seconds to wait for every peer to be up before the first step (0 = start at "
+                  "once)")
+      ->capture_default_str();
   cmd->add_option("--slowdown", args.slowdown,
                   "Compute this many times slower (a straggler, for benchmarks and scenarios)")
       ->capture_default_str();
@@ -122,6 +156,7 @@ int run_peer_command(const PeerCommandArgs& args) {
                       std::to_string(args.slowdown));
   }
   if (!(args.progress_seconds >= 0.0)) throw ConfigError("--progress-every: must be >= 0");
+  if (!(args.startup_wait_seconds >= 0.0)) throw ConfigError("--startup-wait: must be >= 0");
   const PeerList peers = load_peer_list(args.peers_path);
   const int world = static_cast<int>(peers.endpoints.size());
   const int rank =
@@ -157,6 +192,8 @@ int run_peer_command(const PeerCommandArgs& args) {
               args.train.epochs, static_cast<long long>(trainer.steps_per_epoch()),
               args.train.batch, gossip.rule.c_str(), gossip.topology.c_str());
   std::fflush(stdout);
+
+  wait_for_peers(engine, args.startup_wait_seconds, args.quiet);
 
   ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
                           args.quiet ? Clock::Duration(0)
@@ -219,6 +256,7 @@ int run_peer_command(const PeerCommandArgs& args) {
   metrics.write({{"event", "summary"},
                  {"rank", rank},
                  {"step", last.step},
+                 {"total_steps", last.total_steps},
                  {"test_accuracy", last.test.accuracy},
                  {"test_loss", last.test.loss},
                  {"train_seconds", last.train_seconds},

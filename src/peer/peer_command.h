@@ -27,6 +27,7 @@ struct PeerCommandArgs {
   int rank = -1;                // -1: from the environment (SLURM_PROCID, ...)
   std::string bind;             // default: the peer-list entry
   GossipOptionValues gossip;
+  double startup_wait_seconds = 60.0;  // for every peer to be up before the first step
   double slowdown = 1.0;        // compute F× slower (stragglers for benchmarks and scenarios)
   std::string out_dir;          // default: runs/peer-<rank>
   std::string metrics_path;     // default: <out>/metrics.jsonl
