@@ -105,9 +105,12 @@ int run_train_command(const TrainCommandArgs& args) {
               args.train.epochs, static_cast<long long>(trainer.steps_per_epoch()),
               args.train.batch);
   if (!args.checkpoint.dir.empty()) {
-    std::printf("checkpoints: %s every %lld steps (0 = at the end only), newest %d kept\n",
-                args.checkpoint.dir.c_str(), static_cast<long long>(args.checkpoint.every),
-                args.checkpoint.keep);
+    const std::string when =
+        args.checkpoint.every > 0
+            ? "every " + std::to_string(args.checkpoint.every) + " steps and at the end"
+            : std::string("at the end (or on a stop signal)");
+    std::printf("checkpoints: %s %s, newest %d kept\n", args.checkpoint.dir.c_str(),
+                when.c_str(), args.checkpoint.keep);
   }
   std::fflush(stdout);
 
@@ -152,6 +155,8 @@ int run_train_command(const TrainCommandArgs& args) {
     return 0;
   }
   if (!last) {  // resumed from the final checkpoint: nothing left to train
+    std::printf("the run was already complete at step %lld\n",
+                static_cast<long long>(trainer.step()));
     last.emplace();
     last->epoch = args.train.epochs;
     last->step = trainer.step();
