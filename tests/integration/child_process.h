@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -78,10 +79,28 @@ class ChildProcess {
   }
 
   const std::string& output() const { return output_; }
+  // The read end of the output pipe (-1 once the output ended).
+  int fd() const { return fd_; }
+  // Appends what one read returns; closes the pipe and returns false at end of output.
+  bool read_once() {
+    char buffer[4096];
+    ssize_t n;
+    do {
+      n = ::read(fd_, buffer, sizeof(buffer));
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+      output_.append(buffer, static_cast<std::size_t>(n));
+      return true;
+    }
+    ::close(fd_);
+    fd_ = -1;
+    return false;
+  }
 
  private:
   // Appends what arrives before `deadline`; false at end of output or past the deadline.
   bool read_some(Clock::time_point deadline) {
+    if (fd_ < 0) return false;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
@@ -102,5 +121,34 @@ class ChildProcess {
   int fd_ = -1;
   std::string output_;
 };
+
+// Reads the output of all `children` (so none blocks on a full pipe) until `done()` holds,
+// checked before waiting and after every read, or `timeout` passes. Returns done().
+inline bool wait_until(const std::vector<ChildProcess*>& children,
+                       const std::function<bool()>& done,
+                       std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  const auto deadline = ChildProcess::Clock::now() + timeout;
+  while (!done()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - ChildProcess::Clock::now());
+    if (left.count() <= 0) return false;
+    std::vector<pollfd> fds;
+    std::vector<ChildProcess*> owners;
+    for (ChildProcess* child : children) {
+      if (child == nullptr || child->fd() < 0) continue;
+      fds.push_back({child->fd(), POLLIN, 0});
+      owners.push_back(child);
+    }
+    if (fds.empty()) return done();  // every output ended: nothing will change any more
+    if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<long>(left.count(), 1000))) < 0 &&
+        errno != EINTR) {
+      return done();
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents != 0) owners[i]->read_once();
+    }
+  }
+  return true;
+}
 
 }  // namespace rumor_test
