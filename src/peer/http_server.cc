@@ -113,9 +113,11 @@ struct HttpServer::Impl {
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return Reply::Unhandled;
-          const std::string what = res.status == 404 ? "no such route: " : "bad request: ";
+          const std::string what = res.status == 404   ? "no such route"
+                                   : res.status == 413 ? "request body over 64 KiB"
+                                                       : "bad request";
           send_error(res, res.status,
-                     what + req.method + " " + req.path + " (routes: " + kRoutes + ")");
+                     what + ": " + req.method + " " + req.path + " (routes: " + kRoutes + ")");
           return Reply::Handled;
         }));
   }

@@ -6,7 +6,8 @@
 //   GET  /faults   the current RuntimeFaults as JSON
 //   POST /faults   apply a JSON body of fault fields, answer the new RuntimeFaults
 // Errors are JSON objects {"error": "..."}: 403 for /faults when fault injection is disabled,
-// 400 for a bad body, 404 for an unknown route, 500 when a handler throws.
+// 400 for a bad body, 404 for an unknown route, 413 for a body over 64 KiB, 500 when a
+// handler throws.
 //
 // Threads: the server runs its own accept thread and a small pool of connection threads. The
 // handlers are called from those threads, one at a time (never concurrently with each other),

@@ -134,6 +134,15 @@ TEST_F(HttpServerTest, UnknownRouteIs404Json) {
   }
 }
 
+TEST_F(HttpServerTest, OversizedBodyIs413Json) {
+  start(true);
+  const auto r = post_faults("{\"drop\": 0.1" + std::string(70 * 1024, ' ') + "}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(error_of(r).find("64 KiB"), std::string::npos) << r->body;
+  EXPECT_EQ(peer_->sets(), 0);
+}
+
 TEST_F(HttpServerTest, ThrowingStatusHandlerIs500Json) {
   HttpHandlers handlers;
   handlers.status = []() -> PeerStatus { throw std::runtime_error("trainer gone"); };
