@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -12,12 +14,17 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "gossip/engine_transport.h"
+#include "net/faulty_transport.h"
 #include "peer/data_options.h"
+#include "peer/http_server.h"
 #include "peer/metrics_log.h"
 #include "peer/peer_list.h"
+#include "peer/peer_monitor.h"
 #include "peer/progress_display.h"
+#include "peer/stop_signal.h"
 #include "peer/training_options.h"
 #include "train/param_file.h"
+#include "train/periodic_checkpointer.h"
 
 namespace rumor {
 namespace {
@@ -60,22 +67,37 @@ void summarise_peers(const GossipStats& s, ProgressLine& line) {
 }
 
 // Makes each step take `factor` times as long as it did: sleeps (factor − 1) × the step's own
-// compute time, measured between the hooks.
+// compute time, measured between the hooks. The factor can change at run time (POST /faults).
 class Slowdown {
  public:
-  explicit Slowdown(double factor) : factor_(factor) {}
   void step_started() { started_ = std::chrono::steady_clock::now(); }
-  void step_finished() const {
-    if (factor_ <= 1.0) return;
+  void step_finished(double factor) const {
+    if (!(factor > 1.0)) return;
     const auto compute = std::chrono::steady_clock::now() - started_;
-    std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(
-        compute * (factor_ - 1.0)));
+    std::this_thread::sleep_for(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(compute * (factor - 1.0)));
   }
 
  private:
-  double factor_;
   std::chrono::steady_clock::time_point started_;
 };
+
+// With --catch-up and no checkpoint: the engine pulls the state of a live peer at its first
+// mix(); the trainer then continues from that peer's step. Returns whether it caught up.
+bool catch_up_before_training(GossipEngine& engine, Trainer& trainer, int rank) {
+  engine.mix();
+  const auto caught = engine.last_catch_up();
+  if (!caught) return false;
+  Checkpoint state = trainer.checkpoint(rank);  // the parameters and momentum just received
+  state.step = std::clamp<std::int64_t>(caught->step, 0, trainer.total_steps());
+  state.epoch = state.step == 0 ? 0 : (state.step - 1) / trainer.steps_per_epoch() + 1;
+  state.loss_steps = 0;
+  std::fill(state.loss_sums.begin(), state.loss_sums.end(), 0.0f);
+  trainer.restore(state);
+  std::printf("rank %d: caught up from peer %d, continuing at step %lld\n", rank, caught->from,
+              static_cast<long long>(state.step));
+  return true;
+}
 
 // Before the first step: waits until every other peer has been heard from, or `limit` passed,
 // so that peers started a few seconds apart do not train alone at first. Returns how many
@@ -146,6 +168,14 @@ CLI::App* add_peer_command(CLI::App& app, PeerCommandArgs& args) {
                   "Seconds between progress lines when stdout is not a terminal (0 = none)")
       ->capture_default_str();
   cmd->add_flag("--quiet,-q", args.quiet, "Print only the final summary");
+  add_checkpoint_options(*cmd, args.checkpoint);
+  cmd->add_option("--http", args.http,
+                  "Status endpoint HOST:PORT (GET /status, /metrics; port 0 = any free port, "
+                  "written to <out>/http.addr), or off")
+      ->capture_default_str();
+  cmd->add_flag("--enable-faults", args.enable_faults,
+                "Allow POST /faults to inject drops, delay, partitions and slow compute at run "
+                "time (see rumor ctl)");
   return cmd;
 }
 
@@ -157,6 +187,7 @@ int run_peer_command(const PeerCommandArgs& args) {
   }
   if (!(args.progress_seconds >= 0.0)) throw ConfigError("--progress-every: must be >= 0");
   if (!(args.startup_wait_seconds >= 0.0)) throw ConfigError("--startup-wait: must be >= 0");
+  validate_checkpoint_args(args.checkpoint);
   const PeerList peers = load_peer_list(args.peers_path);
   const int world = static_cast<int>(peers.endpoints.size());
   const int rank =
@@ -177,23 +208,60 @@ int run_peer_command(const PeerCommandArgs& args) {
                                              args.train.seed, args.limit_train, args.limit_test);
   SteadyClock clock;
   Trainer trainer(*backend, args.train, data.train, data.test, clock);
+  std::optional<CheckpointStore> store;
+  std::filesystem::path resumed_from;
+  if (!args.checkpoint.dir.empty()) {
+    store.emplace(args.checkpoint.dir, args.checkpoint.keep);
+    resumed_from = resume_or_start(*store, trainer, rank, args.checkpoint.resume);
+  }
+  if (!resumed_from.empty()) gossip.catch_up = false;  // its own state is the better start
+
   const std::size_t count = trainer.model().parameter_count();
   const std::string bind = bind_endpoint(peers.endpoints[rank], args.bind);
-  GossipEngine engine(gossip, make_engine_transport(gossip, peers.endpoints, rank, count, bind),
-                      peers.endpoints, rank, *backend, trainer.model().params().data(), count);
+  std::unique_ptr<Transport> transport =
+      make_engine_transport(gossip, peers.endpoints, rank, count, bind);
+  FaultyTransport* faulty = nullptr;
+  if (args.enable_faults) {
+    auto decorated = std::make_unique<FaultyTransport>(std::move(transport), FaultConfig{},
+                                                       static_cast<std::uint64_t>(rank) + 1);
+    faulty = decorated.get();
+    transport = std::move(decorated);
+  }
+  GossipEngine engine(gossip, std::move(transport), peers.endpoints, rank, *backend,
+                      trainer.model().params().data(), count);
   engine.attach_state(trainer.optimizer().velocity().data(), count);
-  MetricsLog metrics(metrics_path);
+  PeerMonitor monitor(rank, world, trainer.total_steps(), args.train.epochs, engine, faulty,
+                      args.slowdown, clock);
+  std::optional<HttpServer> http;
+  if (args.http != "off") {
+    HttpHandlers handlers;
+    handlers.status = [&monitor] { return monitor.status(); };
+    handlers.get_faults = [&monitor] { return monitor.faults(); };
+    if (args.enable_faults) {
+      handlers.set_faults = [&monitor](const RuntimeFaults& f) { monitor.set_faults(f); };
+    }
+    http.emplace(args.http, std::move(handlers));
+    std::filesystem::create_directories(out);
+    std::ofstream(out / "http.addr") << http->address() << "\n";
+  }
+  MetricsLog metrics(metrics_path,
+                     resumed_from.empty() ? MetricsLog::Mode::kReplace : MetricsLog::Mode::kAppend);
 
-  std::printf("rumor peer: rank %d of %d listening on %s; model %s (%zu parameters) on %s; "
+  std::printf("rumor peer: rank %d of %d listening on %s%s; model %s (%zu parameters) on %s; "
               "%zu train / %zu test examples (shard %s); %d epochs x %lld steps, batch %d; "
-              "rule %s, topology %s\n",
-              rank, world, bind.c_str(), args.train.model.c_str(), count,
-              backend->name().c_str(), data.train.count, data.test.count, args.shard.c_str(),
-              args.train.epochs, static_cast<long long>(trainer.steps_per_epoch()),
-              args.train.batch, gossip.rule.c_str(), gossip.topology.c_str());
+              "rule %s, topology %s%s\n",
+              rank, world, bind.c_str(),
+              http ? (", status on http://" + http->address()).c_str() : "",
+              args.train.model.c_str(), count, backend->name().c_str(), data.train.count,
+              data.test.count, args.shard.c_str(), args.train.epochs,
+              static_cast<long long>(trainer.steps_per_epoch()), args.train.batch,
+              gossip.rule.c_str(), gossip.topology.c_str(),
+              args.enable_faults ? "; fault injection enabled" : "");
   std::fflush(stdout);
 
+  StopSignal stop;
   wait_for_peers(engine, args.startup_wait_seconds, args.quiet);
+  if (gossip.catch_up) catch_up_before_training(engine, trainer, rank);
 
   ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
                           args.quiet ? Clock::Duration(0)
@@ -204,9 +272,11 @@ int run_peer_command(const PeerCommandArgs& args) {
   line.rank = rank;
   line.total_steps = trainer.total_steps();
   line.epochs = args.train.epochs;
-  Slowdown slowdown(args.slowdown);
+  Slowdown slowdown;
+  std::optional<PeriodicCheckpointer> saver;
+  if (store) saver.emplace(trainer, *store, rank, args.checkpoint.every);
   const auto started = clock.now();
-  std::int64_t steps_done = 0;
+  const std::int64_t first_step = trainer.step();
 
   StepHooks hooks;
   hooks.before = [&](std::int64_t) {
@@ -214,25 +284,31 @@ int run_peer_command(const PeerCommandArgs& args) {
     slowdown.step_started();
   };
   hooks.after = [&](std::int64_t step) {
-    slowdown.step_finished();
+    slowdown.step_finished(monitor.slowdown());
     engine.publish(step);
-    steps_done = step + 1;
-    if (!display.due()) return;
-    line.step = steps_done;
-    line.epoch = static_cast<int>(step / trainer.steps_per_epoch()) + 1;
+    if (saver) saver->after_step();
+    const std::int64_t done = step + 1;
+    const int epoch = static_cast<int>(step / trainer.steps_per_epoch()) + 1;
     const double seconds = seconds_between(started, clock.now());
-    line.samples_per_second =
-        seconds > 0 ? static_cast<double>(steps_done) * args.train.batch / seconds : 0.0;
+    const double rate =
+        seconds > 0 ? static_cast<double>(done - first_step) * args.train.batch / seconds : 0.0;
+    monitor.step_done(done, epoch, rate);
+    if (!display.due()) return;
+    line.step = done;
+    line.epoch = epoch;
+    line.samples_per_second = rate;
     summarise_peers(engine.stats(), line);
     display.update(line);
   };
+  hooks.should_stop = [&stop] { return stop.stop_requested(); };
 
-  Progress last;
+  std::optional<Progress> last;
   trainer.run(
       [&](const Progress& p) {
         nlohmann::json record = eval_record(p, rank);
         record["gossip"] = gossip_record(engine.stats());
         metrics.write(std::move(record));
+        monitor.evaluated(p);
         line.train_loss = p.train_loss;
         line.test_accuracy = p.test.accuracy;
         if (!args.quiet) {
@@ -249,24 +325,47 @@ int run_peer_command(const PeerCommandArgs& args) {
       },
       hooks);
   display.finish();
-
+  if (saver) saver->save_now();
   const GossipStats stats = engine.stats();
+
+  if (trainer.step() < trainer.total_steps()) {  // stopped by a signal
+    metrics.write({{"event", "stopped"},
+                   {"rank", rank},
+                   {"signal", stop.signal_name()},
+                   {"step", trainer.step()},
+                   {"total_steps", trainer.total_steps()},
+                   {"gossip", gossip_record(stats)}});
+    std::printf("rank %d stopped by %s after step %lld of %lld; %s\n", rank, stop.signal_name(),
+                static_cast<long long>(trainer.step()),
+                static_cast<long long>(trainer.total_steps()),
+                store ? ("checkpoint in " + store->dir().string() + " (continue with --resume)")
+                            .c_str()
+                      : "no checkpoint (no --checkpoint-dir)");
+    return 0;  // the engine says BYE to the neighbours as it goes
+  }
+  if (!last) {  // resumed from the final checkpoint: nothing left to train
+    last.emplace();
+    last->epoch = args.train.epochs;
+    last->step = trainer.step();
+    last->total_steps = trainer.total_steps();
+    last->test = trainer.evaluate();
+  }
   if (save_path.has_parent_path()) std::filesystem::create_directories(save_path.parent_path());
   save_param_file(save_path, ParamFile{args.train.model, trainer.model().params().to_host()});
   metrics.write({{"event", "summary"},
                  {"rank", rank},
-                 {"step", last.step},
-                 {"total_steps", last.total_steps},
-                 {"test_accuracy", last.test.accuracy},
-                 {"test_loss", last.test.loss},
-                 {"train_seconds", last.train_seconds},
-                 {"samples_per_second", last.samples_per_second},
+                 {"step", last->step},
+                 {"total_steps", last->total_steps},
+                 {"test_accuracy", last->test.accuracy},
+                 {"test_loss", last->test.loss},
+                 {"train_seconds", last->train_seconds},
+                 {"samples_per_second", last->samples_per_second},
                  {"gossip", gossip_record(stats)}});
   std::printf("rank %d final test accuracy %.4f (loss %.4f): %lld steps, %.1f s training, "
               "%.0f samples/s; gossip sent %llu, received %llu, applied %llu, dropped stale "
               "%llu\nparameters: %s\nmetrics:    %s\n",
-              rank, last.test.accuracy, last.test.loss, static_cast<long long>(last.step),
-              last.train_seconds, last.samples_per_second,
+              rank, last->test.accuracy, last->test.loss, static_cast<long long>(last->step),
+              last->train_seconds, last->samples_per_second,
               static_cast<unsigned long long>(stats.sent),
               static_cast<unsigned long long>(stats.received),
               static_cast<unsigned long long>(stats.applied),

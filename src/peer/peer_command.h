@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 
+#include "peer/checkpoint_options.h"
 #include "peer/gossip_options.h"
 #include "train/trainer.h"
 
@@ -33,6 +34,9 @@ struct PeerCommandArgs {
   std::string metrics_path;     // default: <out>/metrics.jsonl
   std::string save_path;        // default: <out>/params.bin
   double progress_seconds = 10.0;  // plain progress lines when not on a terminal (0 = none)
+  CheckpointArgs checkpoint;
+  std::string http = "127.0.0.1:0";  // status endpoint; "off" = none; port 0 = any free port
+  bool enable_faults = false;        // POST /faults may inject faults at run time
   bool quiet = false;
 };
 

@@ -11,6 +11,7 @@
 #include "peer/data_options.h"
 #include "peer/metrics_log.h"
 #include "peer/stop_signal.h"
+#include "peer/training_options.h"
 #include "train/param_file.h"
 #include "train/periodic_checkpointer.h"
 
@@ -44,26 +45,9 @@ void print_progress(const Progress& p) {
 CLI::App* add_train_command(CLI::App& app, TrainCommandArgs& args) {
   CLI::App* cmd = app.add_subcommand("train", "Train one replica alone (no gossip): the baseline");
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  TrainOptions& t = args.train;
   cmd->add_option("--config", "TOML file whose keys set these options (flags win)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--model", t.model, "MLP layer widths, input first")->capture_default_str();
-  cmd->add_option("--epochs", t.epochs, "Passes over the training shard")->capture_default_str();
-  cmd->add_option("--batch", t.batch, "Examples per step")->capture_default_str();
-  cmd->add_option("--lr", t.lr, "Peak learning rate")->capture_default_str();
-  cmd->add_option("--momentum", t.momentum, "SGD momentum")->capture_default_str();
-  cmd->add_flag("--nesterov,!--no-nesterov", t.nesterov, "Nesterov momentum (default on)");
-  cmd->add_option("--weight-decay", t.weight_decay, "L2 weight decay")->capture_default_str();
-  cmd->add_option("--warmup-steps", t.warmup_steps, "Linear warm-up steps before cosine decay")
-      ->capture_default_str();
-  cmd->add_option("--seed", t.seed, "Seed for initialisation, shuffling and shards")
-      ->capture_default_str();
-  cmd->add_option("--eval-every", t.eval_every,
-                  "Steps between test evaluations (0 = once per epoch)")
-      ->capture_default_str();
-  cmd->add_option("--device", args.device, "cpu or cuda:N")->capture_default_str();
-  cmd->add_option("--threads", args.threads, "CPU threads for the math (0 = all cores)")
-      ->capture_default_str();
+  add_training_options(*cmd, args.train, args.device, args.threads);
   add_data_options(*cmd, args.data_dir, args.limit_test);
   cmd->add_option("--shard", args.shard, "How the training set is split: iid or dirichlet:ALPHA")
       ->capture_default_str();
