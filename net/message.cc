@@ -353,6 +353,11 @@ Message MessageFactory::make(MessageType type, std::uint64_t step, Payload paylo
   return stamp(type, step, std::move(payload), dtype, checksum);
 }
 
+Message MessageFactory::make_like(const Message& original, std::uint64_t step) {
+  return stamp(original.header.type, step, original.payload, original.header.dtype,
+               original.header.checksum);
+}
+
 Message MessageFactory::stamp(MessageType type, std::uint64_t step, Payload payload,
                               WireDType dtype, std::uint64_t checksum) {
   const std::size_t element_size = wire_dtype_size(dtype);

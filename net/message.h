@@ -129,6 +129,9 @@ class MessageFactory {
   // over the values (conversion and checksum chunk by chunk, in cache).
   Message make_floats(MessageType type, std::uint64_t step, std::span<const float> values,
                       WireDType dtype, BufferPool& pool);
+  // Another message with the payload (shared, not copied) and checksum of `original`, e.g. the
+  // same parameters for the next neighbour: no pass over the payload.
+  Message make_like(const Message& original, std::uint64_t step);
 
   const Identity& identity() const { return identity_; }
 

@@ -10,8 +10,8 @@
 namespace rumor {
 namespace {
 
-// One message of `type` with the same payload for every neighbour (one conversion, one
-// checksum each).
+// One message of `type` with the same payload for every neighbour (one conversion and one
+// checksum in all).
 std::vector<Outgoing> broadcast(MessageType type, std::span<const float> values,
                                 const std::vector<int>& neighbours, std::uint64_t step,
                                 MessageMaker& maker, std::optional<double> weight) {
@@ -19,8 +19,7 @@ std::vector<Outgoing> broadcast(MessageType type, std::span<const float> values,
   for (int peer : neighbours) {
     Message message = out.empty()
                           ? maker.factory.make_floats(type, step, values, maker.dtype, maker.pool)
-                          : maker.factory.make(type, step, out.front().message.payload,
-                                               maker.dtype);
+                          : maker.factory.make_like(out.front().message, step);
     message.header.weight = weight;
     out.push_back({static_cast<std::uint32_t>(peer), std::move(message)});
   }

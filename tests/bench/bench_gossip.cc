@@ -291,16 +291,18 @@ struct TrainingResult {
   double wall_seconds = 0.0;
 };
 
-// `peers` Trainers as threads, each on its iid shard, one epoch; with `gossip`, each has a
-// GossipEngine (default rule and topology) hooked around its steps.
-TrainingResult train_peers(const TrainTestSplit& data, int peers, bool gossip,
+// `peers` Trainers as threads, each on its iid shard, one epoch; with `publish_every` > 0,
+// each has a GossipEngine (default rule and topology, publishing every that many steps)
+// hooked around its steps; 0 = no gossip.
+TrainingResult train_peers(const TrainTestSplit& data, int peers, int publish_every,
                            const std::string& tag) {
   TrainOptions options;
   options.epochs = 1;
   GossipConfig config;
   config.model = options.model;
-  auto cluster =
-      testing_cluster::make_training_cluster(data, peers, options, config, tag, gossip);
+  config.publish_every = std::max(1, publish_every);
+  auto cluster = testing_cluster::make_training_cluster(data, peers, options, config, tag,
+                                                        publish_every > 0);
   TrainingResult result;
   result.samples_per_second.resize(peers);
   const auto start = Clock::now();
@@ -334,35 +336,55 @@ void bench_training(bool quick) {
   if (quick) data = {data.train.head(2048), data.test.head(512)};
   // Off first, then on, then off again: the reference is the mean of the two off runs, so a
   // drift in machine load during the run shows as a difference between them.
-  const TrainingResult off1 = train_peers(data, peers, false, "train-off1");
-  const TrainingResult on = train_peers(data, peers, true, "train-on");
-  const TrainingResult off2 = train_peers(data, peers, false, "train-off2");
+  // Every configuration runs `repeats` times, interleaved (off, 1, 2, 4, 8, off, 1, ...), so
+  // that drifting machine load hits them all alike; each row shows its median run (by mean
+  // samples/s). The reference is gossip off.
+  const std::vector<int> configs = {0, 1, 2, 4, 8};
+  const int repeats = quick ? 1 : 3;
+  std::vector<std::vector<TrainingResult>> runs(configs.size());
+  for (int rep = 0; rep < repeats; ++rep) {
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      runs[c].push_back(train_peers(data, peers, configs[c],
+                                    "train-" + std::to_string(configs[c]) + "-" +
+                                        std::to_string(rep)));
+    }
+  }
   const auto mean = [](const std::vector<double>& v) {
     double s = 0.0;
     for (double x : v) s += x;
     return s / static_cast<double>(v.size());
   };
-  const double ref = 0.5 * (mean(off1.samples_per_second) + mean(off2.samples_per_second));
-  std::printf("%-22s %12s %12s %12s %9s %7s\n", "run", "samples/s", "min peer", "max peer",
+  const auto median_run = [&](std::vector<TrainingResult> results) {
+    std::sort(results.begin(), results.end(), [&](const auto& a, const auto& b) {
+      return mean(a.samples_per_second) < mean(b.samples_per_second);
+    });
+    return results[results.size() / 2];
+  };
+  const TrainingResult off = median_run(runs[0]);
+  const double ref = mean(off.samples_per_second);
+  std::printf("%-26s %12s %12s %12s %9s %7s\n", "run", "samples/s", "min peer", "max peer",
               "wall (s)", "ratio");
-  std::printf("%s\n", std::string(22 + 1 + 12 + 1 + 12 + 1 + 12 + 1 + 9 + 1 + 7, '-').c_str());
-  const auto row = [&](const char* name, const TrainingResult& r, bool is_ref) {
+  std::printf("%s\n", std::string(26 + 1 + 12 + 1 + 12 + 1 + 12 + 1 + 9 + 1 + 7, '-').c_str());
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    const TrainingResult r = median_run(runs[c]);
     const auto [lo, hi] =
         std::minmax_element(r.samples_per_second.begin(), r.samples_per_second.end());
-    std::printf("%-22s %12.0f %12.0f %12.0f %9.2f %7s\n", name, mean(r.samples_per_second), *lo,
-                *hi, r.wall_seconds,
-                is_ref ? "-" : format("%.3f", mean(r.samples_per_second) / ref).c_str());
-  };
-  row("gossip off (1st)", off1, false);
-  row("gossip on", on, false);
-  row("gossip off (2nd)", off2, false);
+    const std::string name = configs[c] == 0
+                                 ? std::string("gossip off")
+                                 : "gossip, publish every " + std::to_string(configs[c]);
+    std::printf("%-26s %12.0f %12.0f %12.0f %9.2f %7s\n", name.c_str(),
+                mean(r.samples_per_second), *lo, *hi, r.wall_seconds,
+                configs[c] == 0 ? "-" : format("%.3f", mean(r.samples_per_second) / ref).c_str());
+  }
   std::printf(
       "\nsamples/s: per peer (mean over peers; min and max), training time only (the Trainer's\n"
       "  own figure: evaluation excluded, the step hooks mix()/publish() included). All %d\n"
       "  peers run at once as threads, with gossip or without, on %u hardware threads.\n"
-      "ratio: against the mean of the two gossip-off runs (%.0f samples/s).\n"
-      "  Gossip on: push-sum on the exponential graph, publish every step.\n",
-      peers, std::thread::hardware_concurrency(), ref);
+      "ratio: against gossip off (%.0f samples/s); each row is the median of %d interleaved\n"
+      "  runs.\n"
+      "  Gossip: push-sum on the exponential graph, publishing every 1, 2, 4, 8 steps\n"
+      "  (mix() before every step applies whatever arrived).\n",
+      peers, std::thread::hardware_concurrency(), ref, repeats);
 }
 
 int usage_error(const std::string& message) {
