@@ -88,6 +88,10 @@ rumor::GossipConfig to_gossip_config(const rumor_config& c, std::vector<std::str
     }
     endpoints.emplace_back(c.peers[i]);
   }
+  if (c.cpu_threads < 0) {
+    throw rumor::ConfigError("config.cpu_threads " + std::to_string(c.cpu_threads) +
+                             ": must be >= 0 (0 = all cores)");
+  }
   if (c.rank < 0 || static_cast<std::size_t>(c.rank) >= c.num_peers) {
     throw rumor::ConfigError("config.rank " + std::to_string(c.rank) +
                              " is outside the peer list (0.." +

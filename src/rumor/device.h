@@ -22,8 +22,8 @@ class Backend;  // the library's compute interface; programs only hand it to Gos
 class Device {
  public:
   // Opens "cpu" or "cuda:N". `threads`: CPU threads for mixing (0 = all cores; ignored on
-  // CUDA). Throws ConfigError, naming the available devices, for any other name or an absent
-  // GPU.
+  // CUDA); "cpu" also sets OpenBLAS's thread count, which is process-wide. Throws ConfigError,
+  // naming the available devices, for any other name or an absent GPU.
   explicit Device(const std::string& name, int threads = 1);
   ~Device();
   Device(Device&&) noexcept;

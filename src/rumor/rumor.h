@@ -16,7 +16,7 @@
  *   }
  *   rumor_engine_destroy(engine);
  *
- * Errors: every function returns a rumor_status; on failure, rumor_last_error() describes it.
+ * Errors: every function that can fail returns a rumor_status; rumor_last_error() says why.
  * No C++ exception crosses this interface.
  * Threads: call rumor_publish() and rumor_mix() from one thread (the one that updates the
  * parameters); rumor_stats() from any thread. The engine runs its own I/O thread.
@@ -67,7 +67,8 @@ typedef struct rumor_config {
   uint64_t run_id;          /* peers of one run must agree. Default 1. */
   const char* model;        /* describes the model; peers must agree. Default "model". */
   uint64_t seed;            /* random topologies. Default 0. */
-  int cpu_threads;          /* device "cpu": threads for mixing (0 = all cores). Default 1. */
+  int cpu_threads;          /* device "cpu": threads for mixing (0 = all cores); also sets
+                               OpenBLAS's process-wide thread count. Default 1. */
 } rumor_config;
 
 /* What rumor_stats() reports. Counters count since the engine was created. Like stat(2), the

@@ -145,6 +145,9 @@ TEST(CApi, OtherBadValuesAreConfigErrorsNamingTheField) {
   c = peers.config(0);
   c.heartbeat_ms = 0;
   create_fails_with(c, "heartbeat-ms");
+  c = peers.config(0);
+  c.cpu_threads = -1;
+  create_fails_with(c, "config.cpu_threads -1");
   const Peers unbindable({"ipc:///nonexistent-folder-of-rumor/0"});
   create_fails_with(unbindable.config(0), "nonexistent-folder-of-rumor");
 }
