@@ -73,6 +73,7 @@ class FaultyTransport final : public Transport {
     inner_->connect(peer, endpoint);
   }
   void disconnect(std::uint32_t peer) override { inner_->disconnect(peer); }
+  void refresh(std::uint32_t peer) override { inner_->refresh(peer); }
   // A dropped or partitioned message still returns kQueued (the network ate it, not the
   // queue). A message sent at once returns the inner transport's result; a delayed one
   // returns kQueued and a later refusal is counted in stats().send_failed.

@@ -43,6 +43,10 @@ class Transport {
   virtual void connect(std::uint32_t peer, const std::string& endpoint) = 0;
   // Closes the outgoing link to `peer`, discarding what is queued for it.
   virtual void disconnect(std::uint32_t peer) = 0;
+  // `peer` is known to be up (a message from it just arrived): a link to it that has never
+  // carried a message is reopened now rather than after its reconnect backoff, which can be
+  // seconds when the peer started later than us. Never discards a message. Does not block.
+  virtual void refresh(std::uint32_t /*peer*/) {}
 
   // Queues `message` for `peer`; the payload is sent without copying and must not change
   // afterwards. When the peer's queue is full, waits up to `wait` for room (0: not at all).

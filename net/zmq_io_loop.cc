@@ -95,6 +95,8 @@ class IoLoop {
  private:
   struct Link {
     std::optional<zmq::socket_t> dealer;
+    std::string endpoint;
+    bool carried = false;          // libzmq has taken a message on this dealer
     std::deque<ZmqCommand> queue;  // kSend commands not yet taken by libzmq
   };
 
@@ -138,6 +140,7 @@ class IoLoop {
     for (ZmqCommand& command : batch) {
       switch (command.kind) {
         case ZmqCommand::Kind::kConnect: open_link(command); break;
+        case ZmqCommand::Kind::kRefresh: refresh_link(command.peer); break;
         case ZmqCommand::Kind::kDisconnect:
           discard(command.peer);
           links_[command.peer].dealer.reset();
@@ -156,24 +159,42 @@ class IoLoop {
   }
 
   void open_link(ZmqCommand& command) {
-    const auto& o = s_.options;
     try {
-      zmq::socket_t dealer(*s_.context, zmq::socket_type::dealer);
-      dealer.set(zmq::sockopt::linger, 0);
-      dealer.set(zmq::sockopt::routing_id, routing_id(o.rank));
-      dealer.set(zmq::sockopt::sndhwm, o.send_hwm);
-      dealer.set(zmq::sockopt::immediate, 1);  // queue only on live connections
-      dealer.set(zmq::sockopt::reconnect_ivl, static_cast<int>(o.reconnect_interval.count()));
-      dealer.set(zmq::sockopt::reconnect_ivl_max,
-                 static_cast<int>(o.reconnect_interval_max.count()));
-      dealer.connect(command.endpoint);
-      links_[command.peer].dealer = std::move(dealer);  // replaces (and closes) an older link
+      links_[command.peer].dealer = make_dealer(command.endpoint);  // closes an older link
+      links_[command.peer].endpoint = command.endpoint;
+      links_[command.peer].carried = false;
       command.done->set_value();
     } catch (const zmq::error_t& e) {
       command.done->set_exception(std::make_exception_ptr(ConfigError(detail::concat(
           "net: cannot connect to peer ", command.peer, " at '", command.endpoint, "': ", e.what(),
           " (expected tcp://host:port, ipc://path or inproc://name)"))));
     }
+  }
+
+  // A link that never carried anything holds no message in libzmq: reopening it loses nothing
+  // and skips the reconnect backoff.
+  void refresh_link(std::uint32_t peer) {
+    Link& link = links_[peer];
+    if (!link.dealer || link.carried) return;
+    try {
+      link.dealer = make_dealer(link.endpoint);
+    } catch (const zmq::error_t& e) {
+      log(LogLevel::kWarn, "net: cannot reopen the link to peer ", peer, ": ", e.what());
+    }
+  }
+
+  zmq::socket_t make_dealer(const std::string& endpoint) {
+    const auto& o = s_.options;
+    zmq::socket_t dealer(*s_.context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::routing_id, routing_id(o.rank));
+    dealer.set(zmq::sockopt::sndhwm, o.send_hwm);
+    dealer.set(zmq::sockopt::immediate, 1);  // queue only on live connections
+    dealer.set(zmq::sockopt::reconnect_ivl, static_cast<int>(o.reconnect_interval.count()));
+    dealer.set(zmq::sockopt::reconnect_ivl_max,
+               static_cast<int>(o.reconnect_interval_max.count()));
+    dealer.connect(endpoint);
+    return dealer;
   }
 
   // Hands queued messages to libzmq until it would block.
@@ -190,6 +211,7 @@ class IoLoop {
         log(LogLevel::kError, "net: libzmq refused frame 2 after frame 1 (peer ", peer, ")");
       }
       s_.counters.add_out(peer, next.header.size() + next.message.payload.size());
+      link.carried = true;
       link.queue.pop_front();
       ++sent;
     }

@@ -161,6 +161,18 @@ void ZmqTransport::disconnect(std::uint32_t peer) {
   done.get();
 }
 
+void ZmqTransport::refresh(std::uint32_t peer) {
+  if (peer >= impl_->options.num_peers) return;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->closed || !impl_->connected[peer]) return;
+  }
+  ZmqCommand command;
+  command.kind = ZmqCommand::Kind::kRefresh;
+  command.peer = peer;
+  impl_->post(std::move(command));
+}
+
 SendResult ZmqTransport::send(std::uint32_t peer, Message message,
                               std::chrono::milliseconds wait) {
   Impl& s = *impl_;

@@ -63,6 +63,7 @@ class ZmqTransport final : public Transport {
   std::string endpoint() const override;
   void connect(std::uint32_t peer, const std::string& endpoint) override;
   void disconnect(std::uint32_t peer) override;
+  void refresh(std::uint32_t peer) override;
   [[nodiscard]] SendResult send(std::uint32_t peer, Message message,
                                 std::chrono::milliseconds wait) override;
   std::optional<Message> receive(std::chrono::milliseconds timeout) override;

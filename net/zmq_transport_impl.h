@@ -43,7 +43,7 @@ class WakeFd {
 
 // One unit of work for the I/O thread.
 struct ZmqCommand {
-  enum class Kind { kConnect, kDisconnect, kSend, kStop };
+  enum class Kind { kConnect, kDisconnect, kRefresh, kSend, kStop };
   Kind kind = Kind::kStop;
   std::uint32_t peer = 0;
   std::string endpoint;                        // kConnect

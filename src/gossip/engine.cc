@@ -11,12 +11,12 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "gossip/engine_transport.h"
 #include "gossip/failure_detector.h"
 #include "gossip/mixing_rule.h"
 #include "gossip/staleness.h"
 #include "gossip/topology.h"
 #include "kernels/backend.h"
-#include "net/zmq_transport.h"
 
 namespace rumor {
 namespace {
@@ -29,33 +29,10 @@ WireDType parse_wire_dtype(const std::string& name) {
 }
 
 constexpr std::chrono::milliseconds kReplyWait{1000};
-// A STATE_REP holds the parameters and up to this many vectors of the same size in all.
-constexpr std::size_t kMaxStateVectors = 3;
 
 bool carries_params(MessageType type) {
   return type == MessageType::kParams || type == MessageType::kExchangeReq ||
          type == MessageType::kExchangeRep;
-}
-
-std::unique_ptr<Transport> make_zmq_transport(const GossipConfig& config,
-                                              const std::vector<std::string>& endpoints, int rank,
-                                              std::size_t count) {
-  if (rank < 0 || rank >= static_cast<int>(endpoints.size())) {
-    throw ConfigError("rank " + std::to_string(rank) + " is outside the peer list (0.." +
-                      std::to_string(static_cast<int>(endpoints.size()) - 1) + ")");
-  }
-  ZmqTransportOptions options;
-  options.rank = static_cast<std::uint32_t>(rank);
-  options.num_peers = static_cast<std::uint32_t>(endpoints.size());
-  options.bind_endpoint = endpoints[rank];
-  options.expect.run_id = config.run_id;
-  options.expect.fingerprint = model_fingerprint(config.model, count);
-  // Full states (STATE_REP) carry the parameters plus attached state, e.g. momentum.
-  options.expect.max_elements = kMaxStateVectors * count;
-  options.expect.param_elements = count;
-  // Plain push-sum must see every message (a superseded one is lost mass).
-  options.latest_wins_params = config.rule != "push-sum";
-  return std::make_unique<ZmqTransport>(std::move(options));
 }
 
 }  // namespace
@@ -80,6 +57,7 @@ struct GossipEngine::Impl {
         maker{factory, pool, dtype},
         detector(world, rank_in, cfg.failure, clock),
         peer_step(world, -1),
+        ever_heard(world, false),
         peer_staleness(world, 0),
         host_params(count_in) {
     if (cfg.publish_every < 1) throw ConfigError("publish-every: must be at least 1");
@@ -176,8 +154,16 @@ struct GossipEngine::Impl {
     const MessageHeader& header = message.header;
     const int sender = static_cast<int>(header.sender);
     std::int64_t staleness = 0;
+    bool reconnect = false;
     {
       std::lock_guard lock(mutex);
+      // A peer heard from for the first time, (re)started (HELLO) or back from the dead is up
+      // now: our link to it may be waiting out libzmq's reconnect backoff (seconds when it
+      // started after us), so the transport reopens it if that loses nothing.
+      reconnect = header.type != MessageType::kBye &&
+                  (!ever_heard[sender] || header.type == MessageType::kHello ||
+                   !detector.alive(sender));
+      ever_heard[sender] = true;
       detector.heard_from(sender);
       if (header.type == MessageType::kBye) detector.said_bye(sender);
       peer_step[sender] = std::max(peer_step[sender], static_cast<std::int64_t>(header.step));
@@ -194,6 +180,7 @@ struct GossipEngine::Impl {
         state_reply = message;
       }
     }
+    if (reconnect) transport->refresh(static_cast<std::uint32_t>(sender));
     if (carries_params(header.type)) {
       double factor = 1.0;
       // Replies are never dropped: the requester already applied its half of the exchange.
@@ -440,6 +427,7 @@ struct GossipEngine::Impl {
   std::condition_variable changed;
   FailureDetector detector;
   std::vector<std::int64_t> peer_step;
+  std::vector<bool> ever_heard;  // (mutex)
   std::vector<std::int64_t> peer_staleness;
   std::vector<int> watched;
   bool stopping = false;
@@ -469,7 +457,7 @@ struct GossipEngine::Impl {
 
 GossipEngine::GossipEngine(const GossipConfig& config, const std::vector<std::string>& endpoints,
                            int rank, Backend& backend, float* params, std::size_t count)
-    : GossipEngine(config, make_zmq_transport(config, endpoints, rank, count), endpoints, rank,
+    : GossipEngine(config, make_engine_transport(config, endpoints, rank, count), endpoints, rank,
                    backend, params, count) {}
 
 GossipEngine::GossipEngine(const GossipConfig& config, std::unique_ptr<Transport> transport,

@@ -6,11 +6,11 @@
 
 namespace rumor {
 
-MetricsLog::MetricsLog(const std::filesystem::path& path) : path_(path) {
+MetricsLog::MetricsLog(const std::filesystem::path& path, Mode mode) : path_(path) {
   if (path.empty()) return;
   std::error_code ec;
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  out_.open(path, std::ios::out | std::ios::trunc);
+  out_.open(path, std::ios::out | (mode == Mode::kAppend ? std::ios::app : std::ios::trunc));
   if (!out_) throw Error(path.string() + ": cannot open metrics file for writing");
 }
 

@@ -11,9 +11,11 @@ namespace rumor {
 
 class MetricsLog {
  public:
+  enum class Mode { kReplace, kAppend };  // kAppend: a resumed run continues the file
+
   // An empty path makes a log that writes nothing. Creates parent folders; throws
   // rumor::Error naming the path when the file cannot be opened.
-  explicit MetricsLog(const std::filesystem::path& path);
+  explicit MetricsLog(const std::filesystem::path& path, Mode mode = Mode::kReplace);
 
   // Writes `record` with a "time" field (Unix seconds) added.
   void write(nlohmann::json record);

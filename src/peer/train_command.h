@@ -1,10 +1,13 @@
 // train_command.h — `rumor train`: trains one replica alone (the baseline every gossip run
-// is compared with), prints progress, writes JSONL metrics and saves the final parameters.
+// is compared with), prints progress, writes JSONL metrics and saves the final parameters;
+// optionally writes checkpoints and resumes from them. The first SIGINT/SIGTERM stops it
+// after the current step with a checkpoint (exit 0), a second one at once (exit 130).
 #pragma once
 
 #include <cstddef>
 #include <string>
 
+#include "peer/checkpoint_options.h"
 #include "train/trainer.h"
 
 namespace CLI {
@@ -27,6 +30,7 @@ struct TrainCommandArgs {
   std::string metrics_path;  // default: <out>/metrics.jsonl
   std::string save_path;     // default: <out>/params.bin
   bool quiet = false;
+  CheckpointArgs checkpoint;
 };
 
 // Adds the `train` subcommand with its options bound to `args`.

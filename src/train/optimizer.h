@@ -33,6 +33,7 @@ class Sgd {
 
   const SgdConfig& config() const { return config_; }
   DeviceArray<float>& velocity() { return velocity_; }
+  const DeviceArray<float>& velocity() const { return velocity_; }
 
  private:
   Backend* backend_;

@@ -3,7 +3,7 @@
 //
 // Format (little-endian): "RUMORPRM" | u32 version (1) | u32 spec length | model spec bytes
 // | u64 float count | float32 values | u64 XXH3-64 of every preceding byte. Written
-// atomically (temporary file, fsync, rename): a reader sees the old file or the new one.
+// atomically (see atomic_file.h): a reader sees the old file or the new one.
 #pragma once
 
 #include <filesystem>

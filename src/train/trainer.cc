@@ -131,46 +131,147 @@ Evaluation Trainer::evaluate() {
   return result;
 }
 
+bool Trainer::is_report_step(std::int64_t steps) const {
+  if (steps <= 0) return false;
+  return steps % steps_per_epoch_ == 0 ||
+         (options_.eval_every > 0 && steps % options_.eval_every == 0);
+}
+
+void Trainer::report_progress(int epoch, const std::function<void(const Progress&)>& report) {
+  backend_.synchronize();  // queued device work belongs to the training time
+  train_seconds_ += seconds_between(started_, clock_.now());
+  Progress progress;
+  progress.epoch = epoch;
+  progress.epochs = options_.epochs;
+  progress.step = step_;
+  progress.total_steps = total_steps();
+  progress.train_loss = take_mean_loss(loss_steps_);
+  progress.lr = schedule_.at(step_ - 1);
+  progress.test = evaluate();
+  progress.train_seconds = train_seconds_;
+  progress.samples_per_second =
+      train_seconds_ > 0 ? static_cast<double>(step_) * options_.batch / train_seconds_ : 0.0;
+  progress.final = step_ == total_steps();
+  report(progress);
+  loss_steps_ = 0;
+  started_ = clock_.now();
+}
+
 void Trainer::run(const std::function<void(const Progress&)>& report, const StepHooks& hooks) {
   std::vector<std::size_t> order(train_.count);
   const int batch = options_.batch;
-  double train_seconds = 0.0;
-  std::int64_t loss_steps = 0;
-  std::int64_t step = 0;
-  for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
+  running_ = true;
+  struct NotRunning {
+    bool& flag;
+    ~NotRunning() { flag = false; }
+  } not_running{running_};
+  // Resuming mid-epoch: the epoch's order is rebuilt and its first step_ % steps_per_epoch_
+  // batches are skipped; later epochs start at batch 0.
+  const int first_epoch = static_cast<int>(step_ / steps_per_epoch_) + 1;
+  for (int epoch = first_epoch; epoch <= options_.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), std::size_t{0});
     Rng rng = Rng::stream(options_.seed, static_cast<std::uint64_t>(epoch));
     rng.shuffle(std::span<std::size_t>(order));
-    auto started = clock_.now();
-    for (std::int64_t i = 0; i < steps_per_epoch_; ++i) {
+    started_ = clock_.now();
+    for (std::int64_t i = step_ - (epoch - 1) * steps_per_epoch_; i < steps_per_epoch_; ++i) {
+      const std::int64_t step = step_;
       if (hooks.before) hooks.before(step);
       load_batch(train_, order.data() + i * batch, batch);
       train_step(step, batch);
+      ++loss_steps_;
+      step_ = step + 1;
       if (hooks.after) hooks.after(step);
-      ++loss_steps;
-      ++step;
-      const bool epoch_end = i + 1 == steps_per_epoch_;
-      const bool periodic = options_.eval_every > 0 && step % options_.eval_every == 0;
-      if (!epoch_end && !periodic) continue;
-      backend_.synchronize();  // queued device work belongs to the training time
-      train_seconds += seconds_between(started, clock_.now());
-      Progress progress;
-      progress.epoch = epoch;
-      progress.epochs = options_.epochs;
-      progress.step = step;
-      progress.total_steps = total_steps();
-      progress.train_loss = take_mean_loss(loss_steps);
-      progress.lr = schedule_.at(step - 1);
-      progress.test = evaluate();
-      progress.train_seconds = train_seconds;
-      progress.samples_per_second =
-          train_seconds > 0 ? static_cast<double>(step) * batch / train_seconds : 0.0;
-      progress.final = step == total_steps();
-      report(progress);
-      loss_steps = 0;
-      started = clock_.now();
+      if (is_report_step(step_)) report_progress(epoch, report);
+      if (hooks.should_stop && hooks.should_stop()) {
+        backend_.synchronize();
+        train_seconds_ += seconds_between(started_, clock_.now());
+        return;
+      }
     }
   }
+}
+
+Checkpoint Trainer::checkpoint(int rank) const {
+  Checkpoint c;
+  c.model = model_.spec().to_string();
+  c.rank = rank;
+  c.batch = options_.batch;
+  c.step = step_;
+  c.epoch = step_ == 0 ? 0 : (step_ - 1) / steps_per_epoch_ + 1;
+  c.seed = options_.seed;
+  c.train_examples = train_.count;
+  c.total_steps = total_steps();
+  c.params = model_.params().to_host();
+  c.velocity = optimizer_.velocity().to_host();
+  // From StepHooks::after at a reporting step the report has not yet taken the interval's
+  // losses; it will, so the snapshot holds the state after the report: no pending losses.
+  if (is_report_step(step_)) {
+    c.loss_sums.assign(loss_sum_.size(), 0.0f);
+  } else {
+    c.loss_sums = loss_sum_.to_host();
+    c.loss_steps = loss_steps_;
+  }
+  c.train_seconds = train_seconds_ + (running_ ? seconds_between(started_, clock_.now()) : 0.0);
+  return c;
+}
+
+void Trainer::restore(const Checkpoint& c) {
+  RUMOR_CHECK(!running_, "restore() during run()");
+  const auto differs = [&](const std::string& option, const std::string& theirs,
+                           const std::string& ours) {
+    return ConfigError(option + ": the checkpoint belongs to a run with " + theirs +
+                       ", this run has " + ours);
+  };
+  MlpSpec spec;
+  try {
+    spec = MlpSpec::parse(c.model);
+  } catch (const ConfigError& error) {
+    throw DataError("checkpoint has an invalid model spec: " + std::string(error.what()));
+  }
+  if (spec.widths != model_.spec().widths) {
+    throw differs("--model", spec.to_string(), model_.spec().to_string());
+  }
+  if (c.seed != options_.seed) {
+    throw differs("--seed", std::to_string(c.seed), std::to_string(options_.seed));
+  }
+  if (c.batch != options_.batch) {
+    throw differs("--batch", std::to_string(c.batch), std::to_string(options_.batch));
+  }
+  if (c.train_examples != train_.count) {
+    throw ConfigError("training set: the checkpoint belongs to a run on " +
+                      std::to_string(c.train_examples) + " examples, this run has " +
+                      std::to_string(train_.count) +
+                      " (check --limit-train, --shard, --rank and --world)");
+  }
+  if (c.total_steps != total_steps()) {
+    throw differs("--epochs", std::to_string(c.total_steps) + " steps in all",
+                  std::to_string(total_steps()) + " (" + std::to_string(options_.epochs) +
+                      " epochs of " + std::to_string(steps_per_epoch_) + " steps)");
+  }
+  const auto bad = [](const std::string& what, std::size_t seen, std::size_t expected) {
+    return DataError("checkpoint holds " + std::to_string(seen) + " " + what + ", expected " +
+                     std::to_string(expected));
+  };
+  if (c.params.size() != model_.parameter_count()) {
+    throw bad("parameters", c.params.size(), model_.parameter_count());
+  }
+  if (c.velocity.size() != model_.parameter_count()) {
+    throw bad("velocity values", c.velocity.size(), model_.parameter_count());
+  }
+  if (c.loss_sums.size() != loss_sum_.size()) {
+    throw bad("loss sums", c.loss_sums.size(), loss_sum_.size());
+  }
+  if (c.step < 0 || c.step > total_steps() || c.loss_steps < 0 || c.loss_steps > c.step) {
+    throw DataError("checkpoint step " + std::to_string(c.step) + " (with " +
+                    std::to_string(c.loss_steps) + " unreported) is not in 0.." +
+                    std::to_string(total_steps()));
+  }
+  model_.params().upload(c.params);
+  optimizer_.velocity().upload(c.velocity);
+  loss_sum_.upload(c.loss_sums);
+  step_ = c.step;
+  loss_steps_ = c.loss_steps;
+  train_seconds_ = c.train_seconds;
 }
 
 }  // namespace rumor

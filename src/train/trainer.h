@@ -1,5 +1,10 @@
 // trainer.h — the training loop of one replica: mini-batches from a dataset, forward,
-// backward, SGD step with the learning-rate schedule, periodic test evaluation.
+// backward, SGD step with the learning-rate schedule, periodic test evaluation; snapshots of
+// its state (checkpoint()) and resuming from one (restore()).
+//
+// The data order depends only on the seed and the epoch, so a run restored from a checkpoint
+// takes exactly the steps the uninterrupted run would have taken: on the CPU backend with the
+// same thread count, the final parameters are bit-identical.
 //
 // Single-threaded: the caller's thread owns the backend and the model for the whole run.
 #pragma once
@@ -11,6 +16,7 @@
 
 #include "core/clock.h"
 #include "kernels/backend.h"
+#include "train/checkpoint.h"
 #include "train/dataset.h"
 #include "train/mlp.h"
 #include "train/optimizer.h"
@@ -51,10 +57,17 @@ struct Progress {
 };
 
 // Called around every training step, on the training thread; time spent in them counts as
-// training time. Gossip uses them: mix() before a step, publish() after it.
+// training time. Gossip uses them: mix() before a step, publish() after it. `step` is the
+// 0-based index of the step.
 struct StepHooks {
   std::function<void(std::int64_t step)> before;  // before the batch of `step` is used
-  std::function<void(std::int64_t step)> after;   // after the update of `step`
+  // After the update of `step`. Trainer::step() already counts it (== step + 1), so a
+  // Trainer::checkpoint() taken here is the state after `step` (see periodic_checkpointer.h).
+  std::function<void(std::int64_t step)> after;
+  // Asked after every step, once `after` and any progress report are done; returning true
+  // makes run() return early (e.g. a stop signal arrived). Trainer::step() then says how far
+  // the run got, and a later run() or a restored checkpoint continues from there.
+  std::function<bool()> should_stop = {};
 };
 
 class Trainer {
@@ -64,9 +77,26 @@ class Trainer {
   Trainer(Backend& backend, const TrainOptions& options, const Dataset& train,
           const Dataset& test, const Clock& clock);
 
-  // Runs every step of every epoch, calling `report` after each evaluation and `hooks`
-  // around every step.
+  // Runs the remaining steps, from step() to total_steps() (all of them for a new trainer),
+  // calling `report` after each evaluation and `hooks` around every step. Returns when the
+  // run is complete or hooks.should_stop() returns true.
   void run(const std::function<void(const Progress&)>& report, const StepHooks& hooks = {});
+
+  // Steps completed: 0 for a new trainer, the checkpoint's step after restore(), advanced by
+  // run().
+  std::int64_t step() const { return step_; }
+
+  // The state of the run after step() steps, labelled with `rank`: copies parameters,
+  // velocity and the current loss sums from the backend (synchronizes). Call it between
+  // steps: from StepHooks::after or outside run().
+  Checkpoint checkpoint(int rank) const;
+
+  // Continues this run from `checkpoint` (not during run()): uploads its parameters, velocity
+  // and loss sums and sets step(). Throws ConfigError naming the option when the checkpoint
+  // belongs to another run (--model, --seed, --batch, --epochs, or another training set),
+  // DataError when its contents do not fit the model; the trainer is unchanged then. The
+  // rank is the caller's business.
+  void restore(const Checkpoint& checkpoint);
 
   // Accuracy and loss of the current parameters on the test set.
   Evaluation evaluate();
@@ -84,6 +114,10 @@ class Trainer {
   void train_step(std::int64_t step, int count);
   // Mean of the losses accumulated since the last call (reads them back and resets them).
   double take_mean_loss(std::int64_t steps);
+  // Whether run() evaluates and reports after `steps` completed steps.
+  bool is_report_step(std::int64_t steps) const;
+  // Evaluates, reports progress at step_ (in `epoch`) and starts a new reporting interval.
+  void report_progress(int epoch, const std::function<void(const Progress&)>& report);
 
   Backend& backend_;
   TrainOptions options_;
@@ -103,6 +137,12 @@ class Trainer {
   DeviceArray<std::int32_t> labels_;
   DeviceArray<std::int32_t> predictions_;
   DeviceArray<float> loss_sum_;  // [batch] running sums of per-example training losses
+  // Run state (what a checkpoint holds besides the arrays).
+  std::int64_t step_ = 0;          // steps completed
+  std::int64_t loss_steps_ = 0;    // steps whose losses are in loss_sum_
+  double train_seconds_ = 0.0;     // training time up to started_
+  Clock::TimePoint started_{};     // start of the training time not yet in train_seconds_
+  bool running_ = false;           // inside run()
 };
 
 }  // namespace rumor

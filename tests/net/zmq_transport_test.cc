@@ -176,6 +176,36 @@ TEST_P(ZmqTransportTest, ReceiverThatRestartsIsReachedAgain) {
   EXPECT_EQ(got->header.sender, 0u);
 }
 
+// A peer that starts after us: our link to it is in reconnect backoff (here an hour), and
+// refresh() — called once the peer is heard from — reopens it at once. A link that has carried
+// a message is left alone (reopening it could discard what libzmq still holds).
+TEST(ZmqTransportRefresh, ReopensALinkToALatePeerWithoutWaitingOutTheBackoff) {
+  TestNet net(Kind::kIpc);
+  const std::string late_endpoint = net.bind_endpoint();
+  ZmqTransportOptions early_options = net.options(0, 2);
+  early_options.reconnect_interval = std::chrono::hours(1);
+  early_options.reconnect_interval_max = std::chrono::hours(1);
+  ZmqTransport early(early_options);
+  early.connect(1, late_endpoint);  // nobody listens there yet: the connect attempt fails
+  MessageFactory fa(identity(0));
+  // ipc connects fail at once; wait until libzmq has tried (the link refuses sends meanwhile).
+  ASSERT_EQ(early.send(1, fa.make(MessageType::kHello, 1), 0ms), SendResult::kQueued);
+  auto late = net.make(1, 2, late_endpoint);
+  late->connect(0, early.endpoint());
+  ASSERT_EQ(late->send(0, MessageFactory(identity(1)).make(MessageType::kHello, 1), 5s),
+            SendResult::kQueued);
+  ASSERT_TRUE(receive_within(early));  // the late peer is up
+  EXPECT_EQ(early.counters().peers[1].messages_out, 0u) << "the first link reached nobody";
+  early.refresh(1);
+  std::optional<Message> got;
+  ASSERT_TRUE(wait_until([&] {
+    (void)early.try_send(1, fa.make(MessageType::kHeartbeat, 2));
+    got = late->receive(20ms);
+    return got.has_value();
+  })) << "the refreshed link did not reach the late peer";
+  EXPECT_EQ(got->header.sender, 0u);
+}
+
 TEST_P(ZmqTransportTest, SenderThatRestartsIsAcceptedWithItsNewIncarnation) {
   auto a = net_.make(0, 2);
   auto b = net_.make(1, 2);

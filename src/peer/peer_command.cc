@@ -1,0 +1,278 @@
+#include "peer/peer_command.h"
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "gossip/engine_transport.h"
+#include "peer/data_options.h"
+#include "peer/metrics_log.h"
+#include "peer/peer_list.h"
+#include "peer/progress_display.h"
+#include "peer/training_options.h"
+#include "train/param_file.h"
+
+namespace rumor {
+namespace {
+
+nlohmann::json eval_record(const Progress& p, int rank) {
+  return {{"event", p.final ? "final" : "eval"},
+          {"rank", rank},
+          {"epoch", p.epoch},
+          {"step", p.step},
+          {"total_steps", p.total_steps},
+          {"train_loss", p.train_loss},
+          {"lr", p.lr},
+          {"test_loss", p.test.loss},
+          {"test_accuracy", p.test.accuracy},
+          {"train_seconds", p.train_seconds},
+          {"samples_per_second", p.samples_per_second}};
+}
+
+nlohmann::json gossip_record(const GossipStats& s) {
+  return {{"sent", s.sent},           {"received", s.received},
+          {"applied", s.applied},     {"dropped_stale", s.dropped_stale},
+          {"lost_in_transport", s.lost_in_transport},
+          {"send_failures", s.send_failures},
+          {"waits", s.waits},         {"states_served", s.states_served},
+          {"weight", s.weight}};
+}
+
+// Live neighbours and their mean staleness, for the progress line.
+void summarise_peers(const GossipStats& s, ProgressLine& line) {
+  double staleness = 0.0;
+  line.live_neighbours = 0;
+  line.peers = static_cast<int>(s.peers.size());
+  for (const GossipPeerStats& p : s.peers) {
+    if (p.state == "dead") continue;
+    ++line.live_neighbours;
+    staleness += static_cast<double>(p.staleness);
+  }
+  line.mean_staleness = line.live_neighbours > 0 ? staleness / line.live_neighbours : 0.0;
+  line.waiting = s.waiting;
+}
+
+// Makes each step take `factor` times as long as it did: sleeps (factor − 1) × the step's own
+// compute time, measured between the hooks.
+class Slowdown {
+ public:
+  explicit Slowdown(double factor) : factor_(factor) {}
+  void step_started() { started_ = std::chrono::steady_clock::now(); }
+  void step_finished() const {
+    if (factor_ <= 1.0) return;
+    const auto compute = std::chrono::steady_clock::now() - started_;
+    std::this_thread::sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(
+        compute * (factor_ - 1.0)));
+  }
+
+ private:
+  double factor_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+// Before the first step: waits until every other peer has been heard from, or `limit` passed,
+// so that peers started a few seconds apart do not train alone at first. Returns how many
+// peers were heard from.
+int wait_for_peers(const GossipEngine& engine, double limit_seconds, bool quiet) {
+  const auto heard = [&] {
+    int count = 0;
+    for (const GossipPeerStats& p : engine.stats().peers) count += p.step >= 0 ? 1 : 0;
+    return count;
+  };
+  const int others = engine.world() - 1;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(limit_seconds));
+  int last_reported = -1;
+  for (int n = heard(); n < others; n = heard()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::printf("rank %d: heard from %d of %d peers after %.0f s; starting anyway\n",
+                  engine.rank(), n, others, limit_seconds);
+      return n;
+    }
+    if (n != last_reported && !quiet) {
+      std::printf("rank %d: waiting for peers (%d of %d heard from)\n", engine.rank(), n, others);
+      std::fflush(stdout);
+      last_reported = n;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the I/O thread's view
+  }
+  return others;
+}
+
+}  // namespace
+
+CLI::App* add_peer_command(CLI::App& app, PeerCommandArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "peer", "Train one replica on this rank's shard and gossip with the peers of a peer list");
+  cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  cmd->add_option("--config", "TOML file whose keys set these options (flags win)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--peers", args.peers_path,
+                  "Peer list: one host:port (or tcp://, ipc:// endpoint) per line; line = rank")
+      ->required();
+  cmd->add_option("--rank", args.rank,
+                  "This peer's rank (default: SLURM_PROCID, OMPI_COMM_WORLD_RANK, PMI_RANK or "
+                  "RANK from the environment)");
+  cmd->add_option("--bind", args.bind,
+                  "Listen on this HOST:PORT instead of the peer-list entry (e.g. 0.0.0.0:5555)");
+  add_training_options(*cmd, args.train, args.device, args.threads);
+  add_data_options(*cmd, args.data_dir, args.limit_test);
+  cmd->add_option("--shard", args.shard, "How the training set is split: iid or dirichlet:ALPHA")
+      ->capture_default_str();
+  cmd->add_option("--limit-train", args.limit_train,
+                  "Use only the first N examples of the shard (0 = all)")
+      ->capture_default_str();
+  add_gossip_options(*cmd, args.gossip);
+  cmd->add_option("--startup-wait", args.startup_wait_seconds,
+                  "Seconds to wait for every peer to be up before the first step (0 = start at "
+                  "once)")
+      ->capture_default_str();
+  cmd->add_option("--slowdown", args.slowdown,
+                  "Compute this many times slower (a straggler, for benchmarks and scenarios)")
+      ->capture_default_str();
+  cmd->add_option("--out", args.out_dir, "Folder for metrics.jsonl and params.bin "
+                                         "(default runs/peer-RANK)");
+  cmd->add_option("--metrics", args.metrics_path, "JSONL metrics file (default <out>/metrics.jsonl)");
+  cmd->add_option("--save", args.save_path, "Final parameters file (default <out>/params.bin)");
+  cmd->add_option("--progress-every", args.progress_seconds,
+                  "Seconds between progress lines when stdout is not a terminal (0 = none)")
+      ->capture_default_str();
+  cmd->add_flag("--quiet,-q", args.quiet, "Print only the final summary");
+  return cmd;
+}
+
+int run_peer_command(const PeerCommandArgs& args) {
+  if (args.threads < 0) throw ConfigError("--threads: must be >= 0 (0 = all cores)");
+  if (!(args.slowdown >= 1.0) || !std::isfinite(args.slowdown)) {
+    throw ConfigError("--slowdown: must be a number >= 1 (1 = full speed), got " +
+                      std::to_string(args.slowdown));
+  }
+  if (!(args.progress_seconds >= 0.0)) throw ConfigError("--progress-every: must be >= 0");
+  if (!(args.startup_wait_seconds >= 0.0)) throw ConfigError("--startup-wait: must be >= 0");
+  const PeerList peers = load_peer_list(args.peers_path);
+  const int world = static_cast<int>(peers.endpoints.size());
+  const int rank =
+      resolve_rank(args.rank >= 0 ? std::optional<int>(args.rank) : std::nullopt, world);
+  GossipConfig gossip = gossip_config(args.gossip);
+  gossip.model = args.train.model;
+
+  const std::filesystem::path out =
+      args.out_dir.empty() ? std::filesystem::path("runs") / ("peer-" + std::to_string(rank))
+                           : std::filesystem::path(args.out_dir);
+  const std::filesystem::path metrics_path =
+      args.metrics_path.empty() ? out / "metrics.jsonl" : std::filesystem::path(args.metrics_path);
+  const std::filesystem::path save_path =
+      args.save_path.empty() ? out / "params.bin" : std::filesystem::path(args.save_path);
+
+  auto backend = make_backend(args.device, args.threads);
+  const ShardedData data = load_sharded_data(args.data_dir, args.shard, rank, world,
+                                             args.train.seed, args.limit_train, args.limit_test);
+  SteadyClock clock;
+  Trainer trainer(*backend, args.train, data.train, data.test, clock);
+  const std::size_t count = trainer.model().parameter_count();
+  const std::string bind = bind_endpoint(peers.endpoints[rank], args.bind);
+  GossipEngine engine(gossip, make_engine_transport(gossip, peers.endpoints, rank, count, bind),
+                      peers.endpoints, rank, *backend, trainer.model().params().data(), count);
+  engine.attach_state(trainer.optimizer().velocity().data(), count);
+  MetricsLog metrics(metrics_path);
+
+  std::printf("rumor peer: rank %d of %d listening on %s; model %s (%zu parameters) on %s; "
+              "%zu train / %zu test examples (shard %s); %d epochs x %lld steps, batch %d; "
+              "rule %s, topology %s\n",
+              rank, world, bind.c_str(), args.train.model.c_str(), count,
+              backend->name().c_str(), data.train.count, data.test.count, args.shard.c_str(),
+              args.train.epochs, static_cast<long long>(trainer.steps_per_epoch()),
+              args.train.batch, gossip.rule.c_str(), gossip.topology.c_str());
+  std::fflush(stdout);
+
+  wait_for_peers(engine, args.startup_wait_seconds, args.quiet);
+
+  ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
+                          args.quiet ? Clock::Duration(0)
+                                     : std::chrono::duration_cast<Clock::Duration>(
+                                           std::chrono::duration<double>(args.progress_seconds)),
+                          clock);
+  ProgressLine line;
+  line.rank = rank;
+  line.total_steps = trainer.total_steps();
+  line.epochs = args.train.epochs;
+  Slowdown slowdown(args.slowdown);
+  const auto started = clock.now();
+  std::int64_t steps_done = 0;
+
+  StepHooks hooks;
+  hooks.before = [&](std::int64_t) {
+    engine.mix();
+    slowdown.step_started();
+  };
+  hooks.after = [&](std::int64_t step) {
+    slowdown.step_finished();
+    engine.publish(step);
+    steps_done = step + 1;
+    if (!display.due()) return;
+    line.step = steps_done;
+    line.epoch = static_cast<int>(step / trainer.steps_per_epoch()) + 1;
+    const double seconds = seconds_between(started, clock.now());
+    line.samples_per_second =
+        seconds > 0 ? static_cast<double>(steps_done) * args.train.batch / seconds : 0.0;
+    summarise_peers(engine.stats(), line);
+    display.update(line);
+  };
+
+  Progress last;
+  trainer.run(
+      [&](const Progress& p) {
+        nlohmann::json record = eval_record(p, rank);
+        record["gossip"] = gossip_record(engine.stats());
+        metrics.write(std::move(record));
+        line.train_loss = p.train_loss;
+        line.test_accuracy = p.test.accuracy;
+        if (!args.quiet) {
+          char text[200];
+          std::snprintf(text, sizeof(text),
+                        "rank %d  epoch %d/%d  step %lld/%lld  loss %.4f  test_acc %.4f  "
+                        "%.0f samples/s",
+                        rank, p.epoch, p.epochs, static_cast<long long>(p.step),
+                        static_cast<long long>(p.total_steps), p.train_loss, p.test.accuracy,
+                        p.samples_per_second);
+          display.print(text);
+        }
+        last = p;
+      },
+      hooks);
+  display.finish();
+
+  const GossipStats stats = engine.stats();
+  if (save_path.has_parent_path()) std::filesystem::create_directories(save_path.parent_path());
+  save_param_file(save_path, ParamFile{args.train.model, trainer.model().params().to_host()});
+  metrics.write({{"event", "summary"},
+                 {"rank", rank},
+                 {"step", last.step},
+                 {"total_steps", last.total_steps},
+                 {"test_accuracy", last.test.accuracy},
+                 {"test_loss", last.test.loss},
+                 {"train_seconds", last.train_seconds},
+                 {"samples_per_second", last.samples_per_second},
+                 {"gossip", gossip_record(stats)}});
+  std::printf("rank %d final test accuracy %.4f (loss %.4f): %lld steps, %.1f s training, "
+              "%.0f samples/s; gossip sent %llu, received %llu, applied %llu, dropped stale "
+              "%llu\nparameters: %s\nmetrics:    %s\n",
+              rank, last.test.accuracy, last.test.loss, static_cast<long long>(last.step),
+              last.train_seconds, last.samples_per_second,
+              static_cast<unsigned long long>(stats.sent),
+              static_cast<unsigned long long>(stats.received),
+              static_cast<unsigned long long>(stats.applied),
+              static_cast<unsigned long long>(stats.dropped_stale), save_path.c_str(),
+              metrics_path.c_str());
+  return 0;
+}
+
+}  // namespace rumor
