@@ -6,29 +6,11 @@
 #pragma once
 
 #include <sstream>
-#include <stdexcept>
 #include <string>
 
+#include "rumor/error.h"  // Error, ConfigError, DataError (public)
+
 namespace rumor {
-
-// A broken invariant or a failed system call: a bug or a broken environment.
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Bad configuration (a flag, a config key, a value): the program exits with code 2.
-class ConfigError : public Error {
- public:
-  using Error::Error;
-};
-
-// A malformed or unreadable input file (dataset, parameters, checkpoint).
-class DataError : public Error {
- public:
-  using Error::Error;
-};
-
 namespace detail {
 template <class... Parts>
 std::string concat(const Parts&... parts) {

@@ -12,7 +12,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "gossip/engine_transport.h"
+#include "gossip/failure_detector.h"
 #include "gossip/mixing_rule.h"
+#include "gossip/staleness.h"
 #include "gossip/topology.h"
 #include "kernels/backend.h"
 

@@ -17,21 +17,12 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "rumor/config.h"  // FailureDetectorConfig (public)
 
 namespace rumor {
 
 enum class PeerState { kAlive, kSuspect, kDead };
 std::string_view peer_state_name(PeerState state);
-
-struct FailureDetectorConfig {
-  double k = 8.0;                                    // MADs above the median gap
-  std::chrono::milliseconds floor{250};
-  std::chrono::milliseconds ceiling{10'000};
-  std::chrono::milliseconds initial{2'000};          // timeout before enough samples
-  double dead_factor = 2.0;                          // dead after this many timeouts
-  int window = 64;                                   // gaps remembered per peer
-  int min_samples = 4;
-};
 
 class FailureDetector {
  public:

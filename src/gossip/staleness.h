@@ -16,14 +16,9 @@
 #include <cstdint>
 #include <optional>
 
-namespace rumor {
+#include "rumor/config.h"  // StalenessConfig (public)
 
-struct StalenessConfig {
-  std::int64_t max_staleness = 100;  // steps; messages staler than this are dropped
-  double half_life = 20.0;           // steps; 0 disables the decay
-  std::int64_t drift_limit = 0;      // steps ahead of the slowest live neighbour; 0 = no gate
-  std::int64_t wait_limit = 0;       // own steps without a fresh message; 0 = no gate
-};
+namespace rumor {
 
 class StalenessPolicy {
  public:

@@ -21,8 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "gossip/failure_detector.h"
-#include "gossip/staleness.h"
+#include "rumor/config.h"
 
 namespace rumor {
 
