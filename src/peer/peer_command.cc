@@ -99,21 +99,23 @@ bool catch_up_before_training(GossipEngine& engine, Trainer& trainer, int rank) 
   return true;
 }
 
-// Before the first step: waits until every other peer has been heard from, or `limit` passed,
-// so that peers started a few seconds apart do not train alone at first. Returns how many
-// peers were heard from.
-int wait_for_peers(const GossipEngine& engine, double limit_seconds, bool quiet) {
+// Before the first step: waits until `needed` other peers have been heard from, or `limit`
+// passed, so that peers started a few seconds apart do not train alone at first. Returns how
+// many peers were heard from.
+int wait_for_peers(const GossipEngine& engine, int needed, double limit_seconds, bool quiet) {
   const auto heard = [&] {
     int count = 0;
     for (const GossipPeerStats& p : engine.stats().peers) count += p.step >= 0 ? 1 : 0;
     return count;
   };
   const int others = engine.world() - 1;
+  needed = std::min(needed, others);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(limit_seconds));
   int last_reported = -1;
-  for (int n = heard(); n < others; n = heard()) {
+  int n = heard();
+  for (; n < needed; n = heard()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       std::printf("rank %d: heard from %d of %d peers after %.0f s; starting anyway\n",
                   engine.rank(), n, others, limit_seconds);
@@ -126,7 +128,7 @@ int wait_for_peers(const GossipEngine& engine, double limit_seconds, bool quiet)
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the I/O thread's view
   }
-  return others;
+  return n;
 }
 
 }  // namespace
@@ -154,8 +156,8 @@ CLI::App* add_peer_command(CLI::App& app, PeerCommandArgs& args) {
       ->capture_default_str();
   add_gossip_options(*cmd, args.gossip);
   cmd->add_option("--startup-wait", args.startup_wait_seconds,
-                  "Seconds to wait for every peer to be up before the first step (0 = start at "
-                  "once)")
+                  "Seconds to wait before the first step for every peer to be up (resuming or "
+                  "catching up: for one peer; 0 = start at once)")
       ->capture_default_str();
   cmd->add_option("--slowdown", args.slowdown,
                   "Compute this many times slower (a straggler, for benchmarks and scenarios)")
@@ -260,7 +262,10 @@ int run_peer_command(const PeerCommandArgs& args) {
   std::fflush(stdout);
 
   StopSignal stop;
-  wait_for_peers(engine, args.startup_wait_seconds, args.quiet);
+  // A fresh run waits for the whole cluster; a peer rejoining a running one (--resume,
+  // --catch-up) only for someone to mix with.
+  const bool rejoining = !resumed_from.empty() || gossip.catch_up;
+  wait_for_peers(engine, rejoining ? 1 : world - 1, args.startup_wait_seconds, args.quiet);
   if (gossip.catch_up) catch_up_before_training(engine, trainer, rank);
 
   ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
