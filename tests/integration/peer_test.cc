@@ -2,6 +2,7 @@
 // sockets, trained on subsets of the real Fashion-MNIST. The harness synchronises on what the
 // peers print (progress lines, summaries), never on sleeps. RUMOR_BIN names the binary.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include <cstdlib>
@@ -160,6 +161,70 @@ TEST_F(PeerTest, KilledPeerResumesFromItsCheckpointAndRejoins) {
   EXPECT_GT(std::stol(match[2]), 0) << out;
 }
 
+// Status, metrics and faults of live peers through `rumor ctl`; SIGTERM stops a peer
+// gracefully (exit 0, a checkpoint), and its neighbour hears it leave.
+TEST_F(PeerTest, LivePeersAnswerCtlAndStopGracefullyOnSigterm) {
+  std::ofstream(dir_ / "two.txt") << "ipc://" << (dir_ / "q0").string() << "\n"
+                                  << "ipc://" << (dir_ / "q1").string() << "\n";
+  const auto start = [&](int rank, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"peer", "--peers", (dir_ / "two.txt").string(),
+                                     "--rank", std::to_string(rank),
+                                     "--out", (dir_ / ("two-" + std::to_string(rank))).string(),
+                                     "--limit-train", "3000", "--limit-test", "500",
+                                     "--epochs", "400", "--slowdown", "2",
+                                     "--progress-every", "0.05", "--http", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(rumor_bin(), args);
+  };
+  auto faulty = start(0, {"--enable-faults", "--checkpoint-dir", (dir_ / "two-ckpt").string()});
+  auto plain = start(1, {});
+  const std::vector<ChildProcess*> both = {faulty.get(), plain.get()};
+  ASSERT_TRUE(wait_until(both, [&] {
+    return last_progress_step(faulty->output()) >= 20 && last_progress_step(plain->output()) >= 20;
+  })) << faulty->output() << plain->output();
+  const auto address = [&](int rank) {
+    std::ifstream in(dir_ / ("two-" + std::to_string(rank)) / "http.addr");
+    std::string text;
+    in >> text;
+    return text;
+  };
+  const auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "ctl");
+    ChildProcess child(rumor_bin(), args);
+    const int code = child.wait(std::chrono::seconds(30));
+    // Keep the peers' pipes drained meanwhile.
+    wait_until(both, [] { return true; });
+    return std::make_pair(code, child.output());
+  };
+
+  auto [code, out] = ctl({address(0), "status", "--json"});
+  ASSERT_EQ(code, 0) << out;
+  const auto status = nlohmann::json::parse(out);
+  EXPECT_EQ(status["rank"], 0);
+  EXPECT_GE(status["step"].get<long>(), 20);
+  std::tie(code, out) = ctl({address(1), "metrics"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("rumor_step{rank=\"1\"}"), std::string::npos) << out;
+
+  std::tie(code, out) = ctl({address(0), "faults", "--drop", "0.5", "--slowdown", "3"});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["drop"], 0.5);
+  std::tie(code, out) = ctl({address(1), "faults", "--drop", "0.5"});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("--enable-faults"), std::string::npos) << out;
+
+  faulty->signal(SIGTERM);
+  EXPECT_EQ(faulty->wait(), 0) << faulty->output();
+  EXPECT_NE(faulty->output().find("stopped by SIGTERM"), std::string::npos) << faulty->output();
+  EXPECT_FALSE(fs::is_empty(dir_ / "two-ckpt"));
+  // Its BYE reaches the neighbour, which sees it dead at once and carries on alone.
+  ASSERT_TRUE(wait_until({plain.get()}, [&] {
+    return plain->output().find("sees peer 0 as dead") != std::string::npos;
+  })) << plain->output();
+  plain->signal(SIGTERM);
+  EXPECT_EQ(plain->wait(), 0) << plain->output();
+}
+
 TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
   const auto run = [&](const std::vector<std::string>& args) {
     ChildProcess child(rumor_bin(), args);
@@ -184,6 +249,13 @@ TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
   std::tie(code, out) = run({"peer", "--peers", peers, "--rank", "0", "--rule", "gossipy"});
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("gossipy"), std::string::npos) << out;
+  std::ofstream(dir_ / "run.toml") << "epochs = 2\nmax-staleness = 50\nstaleness_halflife = 4\n";
+  std::tie(code, out) = run({"peer", "--peers", peers, "--rank", "0", "--config",
+                             (dir_ / "run.toml").string()});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("key 'staleness_halflife' is not an option of 'rumor peer'"),
+            std::string::npos)
+      << out;
 }
 
 }  // namespace
