@@ -82,20 +82,25 @@ class Slowdown {
   std::chrono::steady_clock::time_point started_;
 };
 
-// With --catch-up and no checkpoint: the engine pulls the state of a live peer at its first
-// mix(); the trainer then continues from that peer's step. Returns whether it caught up.
-bool catch_up_before_training(GossipEngine& engine, Trainer& trainer, int rank) {
-  engine.mix();
-  const auto caught = engine.last_catch_up();
-  if (!caught) return false;
+// After the engine replaced the parameters and momentum with a live peer's (catch-up), the
+// trainer continues from that peer's step: data position and learning-rate schedule follow.
+void follow_catch_up(const CatchUp& caught, Trainer& trainer, int rank) {
   Checkpoint state = trainer.checkpoint(rank);  // the parameters and momentum just received
-  state.step = std::clamp<std::int64_t>(caught->step, 0, trainer.total_steps());
+  state.step = std::clamp<std::int64_t>(caught.step, 0, trainer.total_steps());
   state.epoch = state.step == 0 ? 0 : (state.step - 1) / trainer.steps_per_epoch() + 1;
   state.loss_steps = 0;
   std::fill(state.loss_sums.begin(), state.loss_sums.end(), 0.0f);
   trainer.restore(state);
-  std::printf("rank %d: caught up from peer %d, continuing at step %lld\n", rank, caught->from,
+  std::printf("rank %d: caught up from peer %d, continuing at step %lld\n", rank, caught.from,
               static_cast<long long>(state.step));
+  std::fflush(stdout);
+}
+
+// Whether the engine caught up since `seen` (and then remembers it there).
+bool new_catch_up(const GossipEngine& engine, std::optional<CatchUp>& seen) {
+  const std::optional<CatchUp> last = engine.last_catch_up();
+  if (!last || (seen && seen->from == last->from && seen->step == last->step)) return false;
+  seen = last;
   return true;
 }
 
@@ -266,7 +271,11 @@ int run_peer_command(const PeerCommandArgs& args) {
   // --catch-up) only for someone to mix with.
   const bool rejoining = !resumed_from.empty() || gossip.catch_up;
   wait_for_peers(engine, rejoining ? 1 : world - 1, args.startup_wait_seconds, args.quiet);
-  if (gossip.catch_up) catch_up_before_training(engine, trainer, rank);
+  std::optional<CatchUp> caught;  // the last catch-up the trainer followed
+  if (gossip.catch_up) {
+    engine.mix();  // pulls the state of a live peer (--catch-up)
+    if (new_catch_up(engine, caught)) follow_catch_up(*caught, trainer, rank);
+  }
 
   ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
                           args.quiet ? Clock::Duration(0)
@@ -305,30 +314,39 @@ int run_peer_command(const PeerCommandArgs& args) {
     summarise_peers(engine.stats(), line);
     display.update(line);
   };
-  hooks.should_stop = [&stop] { return stop.stop_requested(); };
+  // A catch-up during the run (--catch-up-lag) ends run() after the step; the trainer then
+  // moves to the peer's step and runs on.
+  bool catch_up_pending = false;
+  hooks.should_stop = [&] {
+    catch_up_pending = new_catch_up(engine, caught);
+    return catch_up_pending || stop.stop_requested();
+  };
 
   std::optional<Progress> last;
-  trainer.run(
-      [&](const Progress& p) {
-        nlohmann::json record = eval_record(p, rank);
-        record["gossip"] = gossip_record(engine.stats());
-        metrics.write(std::move(record));
-        monitor.evaluated(p);
-        line.train_loss = p.train_loss;
-        line.test_accuracy = p.test.accuracy;
-        if (!args.quiet) {
-          char text[200];
-          std::snprintf(text, sizeof(text),
-                        "rank %d  epoch %d/%d  step %lld/%lld  loss %.4f  test_acc %.4f  "
-                        "%.0f samples/s",
-                        rank, p.epoch, p.epochs, static_cast<long long>(p.step),
-                        static_cast<long long>(p.total_steps), p.train_loss, p.test.accuracy,
-                        p.samples_per_second);
-          display.print(text);
-        }
-        last = p;
-      },
-      hooks);
+  const auto report = [&](const Progress& p) {
+    nlohmann::json record = eval_record(p, rank);
+    record["gossip"] = gossip_record(engine.stats());
+    metrics.write(std::move(record));
+    monitor.evaluated(p);
+    line.train_loss = p.train_loss;
+    line.test_accuracy = p.test.accuracy;
+    if (!args.quiet) {
+      char text[200];
+      std::snprintf(text, sizeof(text),
+                    "rank %d  epoch %d/%d  step %lld/%lld  loss %.4f  test_acc %.4f  "
+                    "%.0f samples/s",
+                    rank, p.epoch, p.epochs, static_cast<long long>(p.step),
+                    static_cast<long long>(p.total_steps), p.train_loss, p.test.accuracy,
+                    p.samples_per_second);
+      display.print(text);
+    }
+    last = p;
+  };
+  for (;;) {
+    trainer.run(report, hooks);
+    if (!catch_up_pending || stop.stop_requested()) break;
+    follow_catch_up(*caught, trainer, rank);
+  }
   display.finish();
   if (saver) saver->save_now();
   const GossipStats stats = engine.stats();

@@ -225,6 +225,27 @@ TEST_F(PeerTest, LivePeersAnswerCtlAndStopGracefullyOnSigterm) {
   EXPECT_EQ(plain->wait(), 0) << plain->output();
 }
 
+// A straggler (4x slower) with --catch-up-lag pulls a fast neighbour's state whenever it is
+// more than 50 steps behind, and its trainer continues from that step: it finishes with the
+// others instead of far behind them.
+TEST_F(PeerTest, StragglerCatchesUpWithTheFastPeersStep) {
+  std::vector<std::unique_ptr<ChildProcess>> peers;
+  for (int r = 0; r < kPeers; ++r) {
+    peers.push_back(start_peer(r, {"--epochs", "8", "--rule", "average", "--catch-up-lag", "50",
+                                   "--slowdown", r == 3 ? "4" : "1"}));
+  }
+  for (int r = 0; r < kPeers; ++r) {
+    ASSERT_EQ(peers[r]->wait(std::chrono::seconds(180)), 0) << peers[r]->output();
+    EXPECT_GE(final_accuracy(peers[r]->output()), kAgreedAccuracy) << peers[r]->output();
+  }
+  const std::string& straggler = peers[3]->output();
+  static const std::regex jumped(R"(rank 3: caught up from peer \d, continuing at step (\d+))");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(straggler, match, jumped)) << straggler;
+  EXPECT_GT(std::stol(match[1]), 50) << straggler;
+  EXPECT_NE(straggler.find("184 steps"), std::string::npos) << straggler;  // 8 epochs x 23
+}
+
 TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
   const auto run = [&](const std::vector<std::string>& args) {
     ChildProcess child(rumor_bin(), args);
