@@ -3,6 +3,8 @@
 #include "net/faulty_transport.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -24,7 +26,37 @@ void check_duration(std::chrono::milliseconds d, const char* name) {
   }
 }
 
+bool carries_parameters(MessageType type) {
+  return type == MessageType::kParams || type == MessageType::kExchangeReq ||
+         type == MessageType::kExchangeRep || type == MessageType::kStateRep;
+}
+
 }  // namespace
+
+std::string byzantine_name(Byzantine mode, double scale) {
+  switch (mode) {
+    case Byzantine::kNone: return "none";
+    case Byzantine::kNaN: return "nan";
+    case Byzantine::kGarbage: return "garbage";
+    case Byzantine::kScale: return detail::concat("scale:", scale);
+  }
+  return "none";
+}
+
+std::pair<Byzantine, double> parse_byzantine(const std::string& spec) {
+  if (spec == "none" || spec.empty()) return {Byzantine::kNone, -1.0};
+  if (spec == "nan") return {Byzantine::kNaN, -1.0};
+  if (spec == "garbage") return {Byzantine::kGarbage, -1.0};
+  if (spec.starts_with("scale:")) {
+    char* end = nullptr;
+    const double factor = std::strtod(spec.c_str() + 6, &end);
+    if (end != spec.c_str() + 6 && *end == '\0' && std::isfinite(factor)) {
+      return {Byzantine::kScale, factor};
+    }
+  }
+  throw ConfigError("faults: byzantine = '" + spec +
+                    "' (valid: none, nan, garbage, scale:F with a finite factor F)");
+}
 
 void FaultConfig::validate() const {
   check_probability(drop, "drop");
@@ -34,6 +66,9 @@ void FaultConfig::validate() const {
   check_duration(delay, "delay");
   check_duration(jitter, "jitter");
   check_duration(reorder_hold, "reorder_hold");
+  if (byzantine == Byzantine::kScale && !std::isfinite(byzantine_scale)) {
+    throw ConfigError("faults: byzantine scale must be finite");
+  }
 }
 
 FaultyTransport::FaultyTransport(std::unique_ptr<Transport> inner, FaultConfig config,
@@ -72,6 +107,27 @@ FaultStats FaultyTransport::stats() const {
   return stats_;
 }
 
+Message FaultyTransport::byzantine_copy(const Message& message, std::uint64_t draw) {
+  const WireDType dtype = message.header.dtype;
+  std::vector<float> values(message.header.count);
+  decode_floats(message.payload.bytes(), dtype, values);
+  Rng rng(draw);
+  for (float& v : values) {
+    switch (config_.byzantine) {
+      case Byzantine::kNaN: v = std::numeric_limits<float>::quiet_NaN(); break;
+      case Byzantine::kGarbage: v = static_cast<float>(100.0 * rng.normal()); break;
+      case Byzantine::kScale: v = static_cast<float>(v * config_.byzantine_scale); break;
+      case Byzantine::kNone: break;
+    }
+  }
+  std::shared_ptr<Buffer> buffer = pool_.acquire(message.payload.size());
+  encode_floats(values, dtype, buffer->bytes());
+  Message copy = message;
+  copy.payload = Payload(std::shared_ptr<const Buffer>(std::move(buffer)));
+  copy.header.checksum = payload_checksum(copy.payload.bytes());
+  return copy;
+}
+
 Message FaultyTransport::corrupted_copy(const Message& message, std::uint64_t bit_draw) {
   Message copy = message;
   if (message.payload.empty()) {
@@ -107,6 +163,11 @@ SendResult FaultyTransport::send(std::uint32_t peer, Message message,
   if (u_drop < c.drop) {
     ++stats_.dropped;
     return SendResult::kQueued;
+  }
+  if (c.byzantine != Byzantine::kNone && carries_parameters(message.header.type) &&
+      !message.payload.empty()) {
+    message = byzantine_copy(message, bit_draw);
+    ++stats_.byzantine;
   }
   if (u_corrupt < c.corrupt) {
     message = corrupted_copy(message, bit_draw);

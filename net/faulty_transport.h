@@ -19,13 +19,22 @@
 #include <optional>
 #include <set>
 #include <stop_token>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/rng.h"
 #include "net/transport.h"
 
 namespace rumor {
+
+// A Byzantine peer sends well-formed messages (valid checksum) whose parameters are wrong:
+// NaN, random garbage, or scaled by a factor. Receivers must notice and reject them.
+enum class Byzantine { kNone, kNaN, kGarbage, kScale };
+std::string byzantine_name(Byzantine mode, double scale);
+// "none", "nan", "garbage" or "scale:F"; throws ConfigError naming the valid forms.
+std::pair<Byzantine, double> parse_byzantine(const std::string& spec);
 
 struct FaultConfig {
   double drop = 0.0;       // probability a message is silently lost
@@ -38,6 +47,8 @@ struct FaultConfig {
   std::chrono::milliseconds jitter{0};  // plus uniform in [0, jitter] (messages may overtake)
   std::chrono::milliseconds reorder_hold{200};  // longest a reordered message is held back
   std::set<std::uint32_t> partitioned{};  // peers cut off, in both directions
+  Byzantine byzantine = Byzantine::kNone;  // what happens to outgoing parameters
+  double byzantine_scale = -1.0;           // kScale: the factor
 
   // Throws ConfigError naming the field when a probability is outside [0, 1] or a duration
   // is negative.
@@ -49,6 +60,7 @@ struct FaultStats {
   std::uint64_t duplicated = 0;
   std::uint64_t reordered = 0;
   std::uint64_t corrupted = 0;
+  std::uint64_t byzantine = 0;        // parameter messages sent with wrong values
   std::uint64_t delayed = 0;          // messages that went through the timer thread
   std::uint64_t partitioned_out = 0;  // sends to a partitioned peer, discarded
   std::uint64_t partitioned_in = 0;   // receptions from a partitioned peer, discarded
@@ -93,6 +105,8 @@ class FaultyTransport final : public Transport {
     Time release_at;
   };
 
+  // The message with its parameters replaced as `mode` says, and a valid checksum.
+  Message byzantine_copy(const Message& message, std::uint64_t draw);
   Message corrupted_copy(const Message& message, std::uint64_t bit_draw);
   // Sends `message` now, then whatever is held back for the same peer.
   SendResult send_now(std::uint32_t peer, Message message, std::chrono::milliseconds wait);

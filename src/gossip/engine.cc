@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -58,6 +59,7 @@ struct GossipEngine::Impl {
         detector(world, rank_in, cfg.failure, clock),
         peer_step(world, -1),
         ever_heard(world, false),
+        warned_outlier(world, false),
         peer_staleness(world, 0),
         host_params(count_in) {
     if (cfg.publish_every < 1) throw ConfigError("publish-every: must be at least 1");
@@ -145,6 +147,28 @@ struct GossipEngine::Impl {
     }
   }
 
+  static double l2_norm(std::span<const float> values) {
+    double sum = 0.0;
+    for (float v : values) sum += static_cast<double>(v) * v;
+    return std::sqrt(sum);
+  }
+
+  // I/O thread: whether a PARAMS message's values are implausible against our own parameters
+  // (see GossipConfig::max_norm_ratio). Robust push-sum's running totals (float64) are not
+  // parameters and are not checked; nor is anything before our first publish.
+  bool is_outlier(const Message& message) {
+    const double mine = own_norm.load();
+    if (config.max_norm_ratio <= 0.0 || mine <= 0.0 ||
+        message.header.dtype == WireDType::kFloat64) {
+      return false;
+    }
+    outlier_scratch.resize(message.header.count);
+    payload_to_floats(message, outlier_scratch);
+    outlier_norm = l2_norm(outlier_scratch);
+    return !(outlier_norm <= mine * config.max_norm_ratio &&
+             outlier_norm >= mine / config.max_norm_ratio);
+  }
+
   PeerState detector_state(int peer) {
     std::lock_guard lock(mutex);
     return detector.state(peer);
@@ -181,6 +205,17 @@ struct GossipEngine::Impl {
       }
     }
     if (reconnect) transport->refresh(static_cast<std::uint32_t>(sender));
+    if (header.type == MessageType::kParams && is_outlier(message)) {
+      rejected_outliers.fetch_add(1);
+      if (!warned_outlier[sender]) {  // once per sender; the count is in stats()
+        warned_outlier[sender] = true;
+        log(LogLevel::kWarn, "gossip: rank ", rank, " rejects parameters from peer ", sender,
+            " (L2 norm ", outlier_norm, " against its own ", own_norm.load(),
+            ": outside the max-norm-ratio ", config.max_norm_ratio, "); counting further ones");
+      }
+      changed.notify_all();
+      return;
+    }
     if (carries_params(header.type)) {
       double factor = 1.0;
       // Replies are never dropped: the requester already applied its half of the exchange.
@@ -214,6 +249,7 @@ struct GossipEngine::Impl {
     ++round;
     if (neighbours.empty()) return;
     backend.copy_to_host(host_params.data(), params, count * sizeof(float));
+    if (config.max_norm_ratio > 0.0) own_norm.store(l2_norm(host_params));
     for (auto& out : rule->outgoing(host_params, neighbours, static_cast<std::uint64_t>(step), maker)) {
       send(std::move(out));
     }
@@ -371,6 +407,7 @@ struct GossipEngine::Impl {
     s.received = received.load();
     s.applied = applied.load();
     s.dropped_stale = dropped_stale.load();
+    s.rejected_outliers = rejected_outliers.load();
     s.waits = waits.load();
     s.states_served = states_served.load();
     s.weight = rule->weight();
@@ -428,6 +465,10 @@ struct GossipEngine::Impl {
   FailureDetector detector;
   std::vector<std::int64_t> peer_step;
   std::vector<bool> ever_heard;  // (mutex)
+  std::vector<bool> warned_outlier;      // I/O thread
+  std::vector<float> outlier_scratch;    // I/O thread
+  double outlier_norm = 0.0;             // I/O thread
+  std::atomic<double> own_norm{0.0};     // L2 norm of the parameters at the last publish
   std::vector<std::int64_t> peer_staleness;
   std::vector<int> watched;
   bool stopping = false;
@@ -447,7 +488,7 @@ struct GossipEngine::Impl {
 
   std::atomic<std::int64_t> my_step{0};
   std::atomic<std::uint64_t> rounds{0}, sent{0}, send_failures{0}, received{0}, applied{0},
-      dropped_stale{0}, waits{0}, states_served{0};
+      dropped_stale{0}, waits{0}, states_served{0}, rejected_outliers{0};
   std::uint64_t round = 0;                  // owner thread
   std::uint64_t received_at_last_mix = 0;   // owner thread
   std::int64_t last_fresh_step = 0;         // owner thread

@@ -113,6 +113,9 @@ CLI::App* add_ctl_command(CLI::App& app, CtlCommandArgs& args) {
          "--slowdown", [&args](const double& f) { args.fault_fields["slowdown"] = f; },
          "faults: slow the peer's compute by this factor (1 = normal speed)")
       ->check(CLI::Range(1.0, 1e6));
+  cmd->add_option_function<std::string>(
+      "--byzantine", [&args](const std::string& mode) { args.fault_fields["byzantine"] = mode; },
+      "faults: send wrong parameters with valid checksums: nan, garbage, scale:F, or none");
   cmd->add_flag("--clear", args.clear,
                 "faults: reset every fault to none and slowdown to 1 (then apply the flags "
                 "given)");

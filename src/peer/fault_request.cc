@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "core/error.h"
 
@@ -19,7 +20,7 @@ using json = nlohmann::json;
 constexpr std::int64_t kMaxMilliseconds = 3'600'000;  // one hour
 constexpr const char* kValidKeys =
     "drop, duplicate, reorder, corrupt, delay_ms, jitter_ms, reorder_hold_ms, partition, "
-    "slowdown";
+    "byzantine, slowdown";
 
 [[noreturn]] void reject(const std::string& key, const json& value, const char* valid) {
   throw ConfigError("faults: " + key + " = " + value.dump() + " (valid: " + valid + ")");
@@ -89,6 +90,10 @@ RuntimeFaults apply_fault_request(const json& body, const RuntimeFaults& current
     else if (key == "reorder_hold_ms") t.reorder_hold = milliseconds(key, value);
     else if (key == "partition") t.partitioned = partition(key, value);
     else if (key == "slowdown") next.slowdown = slowdown(key, value);
+    else if (key == "byzantine") {
+      if (!value.is_string()) reject(key, value, "none, nan, garbage or scale:F");
+      std::tie(t.byzantine, t.byzantine_scale) = parse_byzantine(value.get<std::string>());
+    }
     else throw ConfigError("faults: unknown key '" + key + "' (valid: " + kValidKeys + ")");
   }
   t.validate();
@@ -114,6 +119,7 @@ json to_json(const RuntimeFaults& faults) {
           {"jitter_ms", t.jitter.count()},
           {"reorder_hold_ms", t.reorder_hold.count()},
           {"partition", t.partitioned},
+          {"byzantine", byzantine_name(t.byzantine, t.byzantine_scale)},
           {"slowdown", faults.slowdown}};
 }
 

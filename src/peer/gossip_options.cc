@@ -35,6 +35,10 @@ void add_gossip_options(CLI::App& cmd, GossipOptionValues& v) {
       ->group(g)->capture_default_str();
   cmd.add_option("--run-id", c.run_id, "Peers of one run must agree on it")
       ->group(g)->capture_default_str();
+  cmd.add_option("--max-norm-ratio", c.max_norm_ratio,
+                 "Reject a neighbour's parameters whose L2 norm is more than this many times "
+                 "ours, or less than 1/this (0 = accept all)")
+      ->group(g)->capture_default_str();
   cmd.add_option("--heartbeat-ms", v.heartbeat_ms, "Milliseconds between heartbeats")
       ->group(g)->capture_default_str();
   cmd.add_flag("--catch-up,!--no-catch-up", c.catch_up,

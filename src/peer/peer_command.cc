@@ -49,6 +49,7 @@ nlohmann::json gossip_record(const GossipStats& s) {
           {"lost_in_transport", s.lost_in_transport},
           {"send_failures", s.send_failures},
           {"waits", s.waits},         {"states_served", s.states_served},
+          {"rejected_outliers", s.rejected_outliers},
           {"weight", s.weight}};
 }
 
@@ -386,13 +387,14 @@ int run_peer_command(const PeerCommandArgs& args) {
                  {"gossip", gossip_record(stats)}});
   std::printf("rank %d final test accuracy %.4f (loss %.4f): %lld steps, %.1f s training, "
               "%.0f samples/s; gossip sent %llu, received %llu, applied %llu, dropped stale "
-              "%llu\nparameters: %s\nmetrics:    %s\n",
+              "%llu, rejected %llu\nparameters: %s\nmetrics:    %s\n",
               rank, last->test.accuracy, last->test.loss, static_cast<long long>(last->step),
               last->train_seconds, last->samples_per_second,
               static_cast<unsigned long long>(stats.sent),
               static_cast<unsigned long long>(stats.received),
               static_cast<unsigned long long>(stats.applied),
-              static_cast<unsigned long long>(stats.dropped_stale), save_path.c_str(),
+              static_cast<unsigned long long>(stats.dropped_stale),
+              static_cast<unsigned long long>(stats.rejected_outliers), save_path.c_str(),
               metrics_path.c_str());
   return 0;
 }

@@ -47,6 +47,10 @@ struct GossipConfig {
   std::uint64_t run_id = 1;          // peers of one run must agree
   std::string model = "model";       // architecture description, part of the fingerprint
   std::uint64_t seed = 0;            // random topologies
+  // A neighbour's parameters whose L2 norm is more than this many times ours, or less than
+  // 1/this of it, are rejected as corrupt (a Byzantine or broken peer: garbage, blow-ups).
+  // Checked on PARAMS (push-sum, average); 0 = accept everything.
+  double max_norm_ratio = 4.0;
 };
 
 struct GossipPeerStats {
@@ -75,6 +79,7 @@ struct GossipStats {
   // Lost between transports after being queued: superseded in the latest-wins mailbox,
   // expired in a send queue, replayed/out of order, or an overflowing inbox (all peers).
   std::uint64_t lost_in_transport = 0;
+  std::uint64_t rejected_outliers = 0;  // parameters rejected by max_norm_ratio
   std::uint64_t waits = 0;          // mix() calls that waited on a gate
   bool waiting = false;             // mix() is waiting on a gate right now
   std::uint64_t states_served = 0;  // full states sent to peers catching up

@@ -161,6 +161,7 @@ ConsensusRow consensus_case(const std::string& rule, const std::string& topology
                       : std::max(1.0, std::ceil(std::log(kTolerance / spread0) /
                                                 std::log(row.lambda2)));
   GossipConfig config;
+  config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
   config.rule = rule;
   config.topology = topology;
   config.model = "bench-gossip";

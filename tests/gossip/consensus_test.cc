@@ -95,6 +95,7 @@ class ConsensusTest : public ::testing::TestWithParam<Case> {};
 TEST_P(ConsensusTest, ReachesTheExactMean) {
   const Case& c = GetParam();
   GossipConfig config;
+  config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
   config.rule = c.rule;
   config.topology = c.topology;
   config.model = kModel;
@@ -195,6 +196,7 @@ std::vector<double> run_until(Cluster& cluster,
 TEST(RobustPushSum, ReachesTheExactMeanWithDropsAndReordering) {
   for (const char* topology : {"ring", "exponential"}) {
     GossipConfig config;
+    config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
     config.rule = "robust-push-sum";
     config.topology = topology;
     config.model = kModel;
@@ -221,6 +223,7 @@ TEST(Failures, SilentPeerIsDeclaredDeadAndTheRestReachConsensus) {
   const int n = 8;
   const int victim = 3;
   GossipConfig config;
+  config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
   config.rule = "push-sum";
   config.topology = "ring";
   config.model = kModel;
@@ -295,6 +298,7 @@ TEST(Failures, RestartedPeerCatchesUpAndRejoins) {
   const int n = 8;
   const int victim = 5;
   GossipConfig config;
+  config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
   config.rule = "push-sum";
   config.topology = "exponential";
   config.model = kModel;
@@ -348,6 +352,7 @@ TEST(Failures, RestartedPeerCatchesUpAndRejoins) {
 TEST(Average, ReachesConsensus) {
   for (int n : {2, 4, 8, 16}) {
     GossipConfig config;
+    config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
     config.rule = "average";
     config.topology = "exponential";
     config.model = kModel;

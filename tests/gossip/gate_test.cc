@@ -15,6 +15,7 @@ using testing_cluster::make_cluster;
 
 GossipConfig gated_config() {
   GossipConfig config;
+  config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
   config.rule = "push-sum";
   config.topology = "ring";
   config.model = "gate-test";

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   const int rank = std::stoi(argv[1]);
   const int n = std::stoi(argv[2]);
   rumor::GossipConfig config;
+  config.max_norm_ratio = 0;  // peers start at r = 0..N−1: far apart by design
   config.rule = argv[3];
   config.topology = argv[4];
   config.model = "process-test";
