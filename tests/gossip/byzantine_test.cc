@@ -51,7 +51,9 @@ Outcome run_with_liar(const std::string& mode, const std::string& tag) {
     const GossipStats s = cluster->engines[r]->stats();
     outcome.rejected += s.rejected_outliers;
     outcome.applied += s.applied;
-    for (float v : cluster->params[r]) outcome.intact = outcome.intact && std::abs(v - 1.0f) < 1e-5f;
+    for (float v : cluster->params[r]) {
+      outcome.intact = outcome.intact && std::abs(v - 1.0f) < 1e-5f;
+    }
   }
   EXPECT_GT(cluster->faulty[kLiar]->stats().byzantine, 0u) << mode;
   return outcome;
@@ -72,11 +74,11 @@ TEST(Byzantine, NaNNeverReachesTheRule) {
   EXPECT_TRUE(o.intact);
 }
 
-// The check is a plausibility bound, not Byzantine-robust aggregation: a lie within the ratio
-// (here 1.5x) passes and moves the honest peers.
+// The check is a plausibility bound on each message, not Byzantine-robust aggregation: a lie
+// within the ratio (here 1.5x) passes and moves the honest peers (who then drift together, so
+// that later lies may or may not still pass).
 TEST(Byzantine, ALieWithinTheRatioPasses) {
   const Outcome o = run_with_liar("scale:1.5", "byz-mild");
-  EXPECT_EQ(o.rejected, 0u);
   EXPECT_FALSE(o.intact);
 }
 
