@@ -56,10 +56,16 @@ class Peer:
         self.unexpected_exits: list[int] = []
         self.rejected_before = 0   # bad messages counted by earlier incarnations
         self.rejected_now = 0
+        self.corrupted_before = 0  # messages this peer's fault injection corrupted
+        self.corrupted_now = 0
 
     @property
     def rejected(self) -> int:
         return self.rejected_before + self.rejected_now
+
+    @property
+    def corrupted(self) -> int:
+        return self.corrupted_before + self.corrupted_now
 
 
 class Cluster:
@@ -110,6 +116,8 @@ class Cluster:
         peer.starts += 1
         peer.rejected_before += peer.rejected_now
         peer.rejected_now = 0
+        peer.corrupted_before += peer.corrupted_now
+        peer.corrupted_now = 0
         peer.last_progress = time.monotonic()
         peer.faults_dirty = bool(peer.faults)
 
@@ -198,6 +206,7 @@ class Cluster:
             if status is not None:
                 peer.status = status
                 peer.rejected_now = sum(n.get("dropped", 0) for n in status.get("neighbours", []))
+                peer.corrupted_now = (status.get("faults") or {}).get("corrupted", 0)
                 if status.get("step", 0) > peer.step or peer.step > status.get("step", 0):
                     peer.step = status.get("step", 0)
                     peer.last_progress = now

@@ -30,7 +30,9 @@ class Outcome:
     timed_out: bool = False
     unfired: list = field(default_factory=list)   # descriptions of events that never fired
     skipped: list = field(default_factory=list)   # events that fired on nobody, with the reason
-    rejected: int = 0                # bad messages the receivers rejected and counted
+    rejected: int = 0                # messages receivers dropped (validation, queues), summed
+    corrupted: int = 0               # messages the senders' fault injection corrupted, summed
+    rejected_reasons: list = field(default_factory=list)  # reasons the peers logged
     error: str | None = None         # the run could not be completed (start-up failed, ...)
 
 
@@ -105,12 +107,21 @@ def check(expect: Expect, outcome: Outcome) -> list[Check]:
                             "" if ok else ("no parameters to compare" if d is None else
                                            f"a replica is {d:.4g} (relative L2) from the average,"
                                            f" above {expect.max_consensus_distance:g}")))
-    if expect.min_rejected is not None:
-        ok = outcome.rejected >= expect.min_rejected
-        checks.append(Check("bad messages rejected", ok, f">= {expect.min_rejected}",
-                            str(outcome.rejected),
-                            "" if ok else "receivers counted fewer rejected messages than "
-                                          "expected"))
+    if expect.bad_messages_rejected:
+        # Every corrupted message must have been dropped and counted by its receiver (the
+        # count also holds queue drops, so it is a lower bound), and logged with its reason.
+        why = []
+        if outcome.corrupted == 0:
+            why.append("no message was corrupted (add a corrupt event)")
+        if outcome.rejected < outcome.corrupted:
+            why.append(f"receivers counted {outcome.rejected} dropped messages, fewer than the "
+                       f"{outcome.corrupted} corrupted")
+        if "bad_checksum" not in outcome.rejected_reasons:
+            why.append("no peer logged a message dropped for bad_checksum")
+        checks.append(Check("bad messages rejected", not why,
+                            "dropped >= corrupted > 0, logged",
+                            f"corrupted {outcome.corrupted}, dropped {outcome.rejected}",
+                            "; ".join(why)))
     return checks
 
 

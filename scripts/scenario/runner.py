@@ -59,6 +59,20 @@ def _last_record(path: Path) -> dict | None:
     return None
 
 
+def _logged_drop_reasons(peers) -> list[str]:
+    """The reasons in the peers' `dropped a message from peer N: REASON` log lines."""
+    reasons = set()
+    for p in peers:
+        try:
+            text = (p.out / "peer.log").read_text(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if "dropped a message from peer" in line:
+                reasons.add(line.rsplit(":", 1)[-1].strip())
+    return sorted(reasons)
+
+
 class Run:
     def __init__(self, scenario: Scenario, rumor: str, out: Path, poll: float):
         self.scenario = scenario
@@ -87,7 +101,7 @@ class Run:
 
     def apply(self, firing) -> None:
         e, c = firing.event, self.cluster
-        label = f"{e.action} " + (f"peer(s) {firing.targets}" if e.action not in
+        label = f"{e.action} " + (f"peer(s) {firing.targets} " if e.action not in
                                   ("partition", "heal", "churn") else "")
         label += " ".join(f"{k}={v}" for k, v in e.params.items())
         if firing.churn:
@@ -189,7 +203,9 @@ class Run:
                     finished_params.append(p.out / "params.bin")
             peers.append(o)
         outcome = Outcome(peers=peers, timed_out=self.timed_out, error=self.error,
-                          rejected=sum(p.rejected for p in self.cluster.peers))
+                          rejected=sum(p.rejected for p in self.cluster.peers),
+                          corrupted=sum(p.corrupted for p in self.cluster.peers),
+                          rejected_reasons=_logged_drop_reasons(self.cluster.peers))
         outcome.unfired = [e.describe() for e in self.timeline.pending]
         outcome.skipped = [f"event {e['index']} ({e['action']}): {e['skipped']}"
                            for e in self.events if e["skipped"] and not e["churn"]]

@@ -49,7 +49,7 @@ _CLUSTER_KEYS = {
 _EXPECT_KEYS = {
     "min-accuracy": float, "min-consensus-accuracy": float, "max-consensus-distance": float,
     "all-progressed": bool, "max-stall": float, "max-crashes": int, "all-events-fired": bool,
-    "min-survivors": int, "min-rejected": int,
+    "min-survivors": int, "bad-messages-rejected": bool,
 }
 
 
@@ -104,7 +104,7 @@ class Expect:
     max_crashes: int = 0          # exits the runner did not cause
     all_events_fired: bool = True
     min_survivors: int | None = None
-    min_rejected: int | None = None  # bad messages rejected by receivers, summed
+    bad_messages_rejected: bool = False  # corrupted messages were rejected and counted
 
 
 @dataclass

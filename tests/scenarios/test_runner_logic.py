@@ -197,11 +197,18 @@ class ExpectationsTest(unittest.TestCase):
         o.peers[0].unexpected_exits = [1]
         o.peers[2].max_stall = 45.0
         bad = {c.name: c for c in self.failed(self.run_checks(
-            {"max-consensus-distance": 0.001, "min-rejected": 1}, o))}
+            {"max-consensus-distance": 0.001, "bad-messages-rejected": True}, o))}
         self.assertEqual(set(bad), {"unexpected crashes", "no stalled peer", "every event fired",
                                     "consensus distance", "bad messages rejected"})
         self.assertIn("peer 0 exited with 1", bad["unexpected crashes"].why)
         self.assertIn("peer 2 made no step for 45.0 s", bad["no stalled peer"].why)
+
+    def test_bad_messages_rejected(self):
+        o = self.outcome(corrupted=5, rejected=7, rejected_reasons=["bad_checksum"])
+        self.assertEqual(self.failed(self.run_checks({"bad-messages-rejected": True}, o)), [])
+        o.rejected = 3
+        [bad] = self.failed(self.run_checks({"bad-messages-rejected": True}, o))
+        self.assertIn("fewer than the 5 corrupted", bad.why)
 
     def test_unfinished_survivor_fails(self):
         o = self.outcome(timed_out=True)
