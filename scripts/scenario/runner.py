@@ -156,13 +156,14 @@ class Run:
             now = time.monotonic()
             peers = self.cluster.peers
             if self.t0 is None:
-                if all(p.step >= 1 for p in peers):
+                # A peer may finish a tiny run between two polls: exited counts as started.
+                if all(p.step >= 1 or p.state == "exited" for p in peers):
                     self.t0 = now
                     for p in peers:
                         p.max_stall, p.last_progress = 0.0, now
                     self.say(f"training started after {now - self.started:.1f} s")
-                elif any(p.state == "exited" for p in peers):
-                    self.error = "a peer exited before training started (see its peer.log)"
+                elif any(p.unexpected_exits for p in peers):
+                    self.error = "a peer failed before training started (see its peer.log)"
                     return
                 elif now - self.started > c.startup_timeout:
                     self.error = (f"not every peer took a step within cluster.startup-timeout "
