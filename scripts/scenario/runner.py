@@ -170,9 +170,8 @@ class Run:
                                   f"= {c.startup_timeout:g} s")
                     return
             else:
-                running = [p.step for p in peers if p.state == "running"]
-                for firing in self.timeline.due(now - self.t0, min(running) if running else None,
-                                                self.view()):
+                steps = {p.rank: p.step for p in peers if p.state == "running"}
+                for firing in self.timeline.due(now - self.t0, steps, self.view()):
                     self.apply(firing)
             self.record(now)
             if self.t0 is not None and not self.cluster.running():

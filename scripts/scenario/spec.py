@@ -79,7 +79,7 @@ class Event:
     index: int
     action: str
     at: float | None = None      # s after training started
-    step: int | None = None      # once every running peer has reached this step
+    step: int | None = None      # once the named peers (else every running one) reached it
     after: float | None = None   # s after the previous event fired
     peers: list[int] | str = "all"   # ranks, "all" or "random"
     count: int = 1               # with peers = "random"

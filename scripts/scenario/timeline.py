@@ -1,7 +1,7 @@
 """timeline.py — when each scenario event fires, and on which peers.
 
-Pure logic, no processes and no clock of its own: the runner asks `due(now, step)` with the
-seconds since training started and the lowest step among running peers, and gets the events
+Pure logic, no processes and no clock of its own: the runner asks `due(now, steps)` with the
+seconds since training started and the step of each running peer, and gets the events
 to apply now, their targets resolved. Events fire in file order: each waits for the one
 before it and for its own trigger (`at` seconds, `step`, or `after` seconds after the previous
 one fired). `churn` adds background kill/restart events that fire on time alone.
@@ -63,11 +63,15 @@ class Timeline:
         return any(kind == "restart" for _, kind, _ in self.background) or any(
             e.action in ("restart", "churn") for e in self.pending)
 
-    def _triggered(self, event: Event, now: float, step: int | None) -> bool:
+    def _triggered(self, event: Event, now: float, steps: dict) -> bool:
         if event.at is not None:
             return now >= event.at
         if event.step is not None:
-            return step is not None and step >= event.step
+            # Named peers: once those of them that run reached the step; else every running one.
+            named = [steps[r] for r in event.peers if r in steps] if isinstance(
+                event.peers, list) else []
+            considered = named or list(steps.values())
+            return bool(considered) and min(considered) >= event.step
         return now >= (self.last_fired or 0.0) + event.after
 
     def _resolve(self, event: Event, view: PeerView) -> tuple[list, str | None]:
@@ -90,8 +94,9 @@ class Timeline:
             return [], f"no peer in a state to {event.action}"
         return targets, None
 
-    def due(self, now: float, step: int | None, view: PeerView) -> list[Firing]:
-        """The events to apply at `now` (s since training started), in order."""
+    def due(self, now: float, steps: dict, view: PeerView) -> list[Firing]:
+        """The events to apply at `now` (s since training started), in order. `steps`: the
+        step of each running peer, by rank."""
         out: list[Firing] = []
         # Background churn first: each entry fires on its own time.
         keep = []
@@ -119,7 +124,7 @@ class Timeline:
                 view.running.add(rank)
                 out.append(Firing(_as(event, "restart"), now, [rank], churn=True))
         self.background = keep
-        while self.pending and self._triggered(self.pending[0], now, step):
+        while self.pending and self._triggered(self.pending[0], now, steps):
             event = self.pending.pop(0)
             targets, skipped = self._resolve(event, view)
             firing = Firing(event, now, targets, skipped)

@@ -94,6 +94,10 @@ class ParseTest(unittest.TestCase):
         self.assertIn("not valid TOML", str(ctx.exception))
 
 
+def steps(step, world=4):
+    return {r: step for r in range(world)}
+
+
 def events(*tables, world=4):
     return spec.parse(doc(cluster={"peers": world}, event=list(tables))).events
 
@@ -107,16 +111,25 @@ class TimelineTest(unittest.TestCase):
                             {"do": "restart", "after": 3, "peers": [2]},
                             {"do": "drop", "at": 1, "p": 0.1}), 4, 1)
         v = self.view()
-        self.assertEqual(t.due(5.0, 9, v), [])
-        fired = t.due(5.0, 10, v)
+        self.assertEqual(t.due(5.0, steps(9), v), [])
+        fired = t.due(5.0, steps(10), v)
         self.assertEqual([(f.event.action, f.targets) for f in fired], [("kill", [2])])
         self.assertEqual(v.killed, {2})
-        self.assertEqual(t.due(7.9, 12, v), [])
-        fired = t.due(8.0, 12, v)
+        self.assertEqual(t.due(7.9, steps(12), v), [])
+        fired = t.due(8.0, steps(12), v)
         # The restart fires after 3 s; the drop (t >= 1 long passed) right behind it.
         self.assertEqual([f.event.action for f in fired], ["restart", "drop"])
         self.assertEqual(fired[1].targets, [0, 1, 2, 3])
         self.assertTrue(t.done())
+
+    def test_step_trigger_waits_for_named_peers_only(self):
+        t = Timeline(events({"do": "pause", "step": 10, "peers": [1]},
+                            {"do": "resume", "step": 10, "peers": "all"}), 4, 1)
+        v = self.view()
+        fired = t.due(0.0, {0: 3, 1: 10, 2: 50, 3: 50}, v)   # peer 0 is a straggler
+        self.assertEqual([f.event.action for f in fired], ["pause"])
+        self.assertEqual(t.due(0.0, {0: 9, 2: 50, 3: 50}, v), [])   # all: the slowest counts
+        self.assertEqual(len(t.due(0.0, {0: 10, 2: 50, 3: 50}, v)), 1)
 
     def test_random_targets_are_seeded_and_eligible(self):
         def pick(seed):
@@ -124,7 +137,7 @@ class TimelineTest(unittest.TestCase):
             v = self.view()
             v.running.discard(0)
             v.killed.add(0)
-            return t.due(0.0, 0, v)[0].targets
+            return t.due(0.0, steps(0), v)[0].targets
         self.assertEqual(pick(5), pick(5))
         for seed in range(20):
             targets = pick(seed)
@@ -133,7 +146,7 @@ class TimelineTest(unittest.TestCase):
 
     def test_action_on_ineligible_peer_is_reported(self):
         t = Timeline(events({"do": "restart", "at": 0, "peers": [1]}), 4, 1)
-        firing = t.due(0.0, 0, self.view())[0]
+        firing = t.due(0.0, steps(0), self.view())[0]
         self.assertEqual(firing.targets, [])
         self.assertIn("not in a state to restart", firing.skipped)
 
@@ -144,7 +157,7 @@ class TimelineTest(unittest.TestCase):
         kills = restarts = 0
         now = 0.0
         while now < 40:
-            for f in t.due(now, 0, v):
+            for f in t.due(now, steps(0), v):
                 kills += f.event.action == "kill" and bool(f.targets)
                 restarts += f.event.action == "restart"
             self.assertGreaterEqual(len(v.running), 3)
