@@ -1,0 +1,1 @@
+"""The scenario runner behind scripts/rumor-scenario (docs/SCENARIOS.md)."""
