@@ -22,7 +22,7 @@ from pathlib import Path
 from .spec import Scenario
 
 CLEAR_FAULTS = {"drop": 0.0, "duplicate": 0.0, "corrupt": 0.0, "delay_ms": 0, "jitter_ms": 0,
-                "partition": [], "slowdown": 1.0}
+                "partition": [], "slowdown": 1.0, "byzantine": "none"}
 
 
 def _die_with_parent() -> None:
@@ -58,6 +58,18 @@ class Peer:
         self.rejected_now = 0
         self.corrupted_before = 0  # messages this peer's fault injection corrupted
         self.corrupted_now = 0
+        self.lies_before = 0       # parameter messages this peer sent as a Byzantine peer
+        self.lies_now = 0
+        self.outliers_before = 0   # implausible parameters this peer rejected
+        self.outliers_now = 0
+
+    @property
+    def lies(self) -> int:
+        return self.lies_before + self.lies_now
+
+    @property
+    def outliers(self) -> int:
+        return self.outliers_before + self.outliers_now
 
     @property
     def rejected(self) -> int:
@@ -118,6 +130,10 @@ class Cluster:
         peer.rejected_now = 0
         peer.corrupted_before += peer.corrupted_now
         peer.corrupted_now = 0
+        peer.lies_before += peer.lies_now
+        peer.lies_now = 0
+        peer.outliers_before += peer.outliers_now
+        peer.outliers_now = 0
         peer.last_progress = time.monotonic()
         peer.faults_dirty = bool(peer.faults)
 
@@ -207,6 +223,8 @@ class Cluster:
                 peer.status = status
                 peer.rejected_now = sum(n.get("dropped", 0) for n in status.get("neighbours", []))
                 peer.corrupted_now = (status.get("faults") or {}).get("corrupted", 0)
+                peer.lies_now = (status.get("faults") or {}).get("byzantine", 0)
+                peer.outliers_now = (status.get("gossip") or {}).get("rejected_outliers", 0)
                 if status.get("step", 0) > peer.step or peer.step > status.get("step", 0):
                     peer.step = status.get("step", 0)
                     peer.last_progress = now

@@ -32,6 +32,8 @@ class Outcome:
     skipped: list = field(default_factory=list)   # events that fired on nobody, with the reason
     rejected: int = 0                # messages receivers dropped (validation, queues), summed
     corrupted: int = 0               # messages the senders' fault injection corrupted, summed
+    lies: int = 0                    # parameter messages sent by Byzantine peers, summed
+    outliers: int = 0                # implausible parameters the receivers rejected, summed
     rejected_reasons: list = field(default_factory=list)  # reasons the peers logged
     error: str | None = None         # the run could not be completed (start-up failed, ...)
 
@@ -121,6 +123,15 @@ def check(expect: Expect, outcome: Outcome) -> list[Check]:
         checks.append(Check("bad messages rejected", not why,
                             "dropped >= corrupted > 0, logged",
                             f"corrupted {outcome.corrupted}, dropped {outcome.rejected}",
+                            "; ".join(why)))
+    if expect.lies_rejected:
+        why = []
+        if outcome.lies == 0:
+            why.append("no peer lied (add a byzantine event)")
+        if outcome.outliers == 0:
+            why.append("no peer rejected implausible parameters")
+        checks.append(Check("lies rejected", not why, "lies > 0, rejected > 0",
+                            f"lies {outcome.lies}, rejected {outcome.outliers}",
                             "; ".join(why)))
     return checks
 

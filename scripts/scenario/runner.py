@@ -129,6 +129,8 @@ class Run:
             elif e.action == "delay":
                 c.want_faults(r, {"delay_ms": e.params["ms"],
                                   "jitter_ms": e.params.get("jitter-ms", 0)})
+            elif e.action == "byzantine":
+                c.want_faults(r, {"byzantine": e.params["mode"]})
             elif e.action == "heal":
                 c.want_faults(r, {"partition": []})
             elif e.action == "clear":
@@ -205,6 +207,8 @@ class Run:
         outcome = Outcome(peers=peers, timed_out=self.timed_out, error=self.error,
                           rejected=sum(p.rejected for p in self.cluster.peers),
                           corrupted=sum(p.corrupted for p in self.cluster.peers),
+                          lies=sum(p.lies for p in self.cluster.peers),
+                          outliers=sum(p.outliers for p in self.cluster.peers),
                           rejected_reasons=_logged_drop_reasons(self.cluster.peers))
         outcome.unfired = [e.describe() for e in self.timeline.pending]
         outcome.skipped = [f"event {e['index']} ({e['action']}): {e['skipped']}"

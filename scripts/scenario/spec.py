@@ -16,6 +16,13 @@ class SpecError(Exception):
     """A scenario file that cannot be run; the message names the file and key."""
 
 
+def _is_scale(mode: str) -> bool:
+    try:
+        return mode.startswith("scale:") and float(mode[6:]) == float(mode[6:])
+    except ValueError:
+        return False
+
+
 # Event actions and the parameters each takes: name -> (type, required, check, valid text).
 _PROB = (float, True, lambda v: 0.0 <= v <= 1.0, "a probability in [0, 1]")
 _MS = (int, True, lambda v: 0 <= v <= 3_600_000, "an integer in [0, 3600000] (ms)")
@@ -34,6 +41,9 @@ ACTIONS = {
     "partition": {"groups": (list, True, None, "a list of lists of ranks")},
     "heal": {},
     "clear": {},
+    "byzantine": {"mode": (str, True,
+                           lambda v: v in ("none", "nan", "garbage") or _is_scale(v),
+                           "none, nan, garbage or scale:F")},
     "churn": {"every": _POS, "for": _POS, "downtime": _POS,
               "min-live": (int, False, lambda v: v >= 1, "an integer >= 1")},
 }
@@ -49,7 +59,7 @@ _CLUSTER_KEYS = {
 _EXPECT_KEYS = {
     "min-accuracy": float, "min-consensus-accuracy": float, "max-consensus-distance": float,
     "all-progressed": bool, "max-stall": float, "max-crashes": int, "all-events-fired": bool,
-    "min-survivors": int, "bad-messages-rejected": bool,
+    "min-survivors": int, "bad-messages-rejected": bool, "lies-rejected": bool,
 }
 
 
@@ -105,6 +115,7 @@ class Expect:
     all_events_fired: bool = True
     min_survivors: int | None = None
     bad_messages_rejected: bool = False  # corrupted messages were rejected and counted
+    lies_rejected: bool = False  # a Byzantine peer lied and its neighbours rejected its lies
 
 
 @dataclass

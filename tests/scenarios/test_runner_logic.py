@@ -81,6 +81,10 @@ class ParseTest(unittest.TestCase):
             {"do": "partition", "at": 1, "groups": [[0, 1], [1, 2]]}])))
         self.assertIn("'factor' is required", self.error(doc(event=[{"do": "slow", "at": 1}])))
 
+    def test_byzantine_mode_is_checked(self):
+        self.assertIn("event[0].mode = 'evil'", self.error(doc(event=[
+            {"do": "byzantine", "at": 1, "peers": [1], "mode": "evil"}])))
+
     def test_expect_ranges(self):
         self.assertIn("expect.min-accuracy = 1.5",
                       self.error(doc(expect={"min-accuracy": 1.5})))
@@ -215,6 +219,13 @@ class ExpectationsTest(unittest.TestCase):
                                     "consensus distance", "bad messages rejected"})
         self.assertIn("peer 0 exited with 1", bad["unexpected crashes"].why)
         self.assertIn("peer 2 made no step for 45.0 s", bad["no stalled peer"].why)
+
+    def test_lies_rejected(self):
+        o = self.outcome(lies=12, outliers=9)
+        self.assertEqual(self.failed(self.run_checks({"lies-rejected": True}, o)), [])
+        o.outliers = 0
+        [bad] = self.failed(self.run_checks({"lies-rejected": True}, o))
+        self.assertIn("no peer rejected implausible parameters", bad.why)
 
     def test_bad_messages_rejected(self):
         o = self.outcome(corrupted=5, rejected=7, rejected_reasons=["bad_checksum"])
