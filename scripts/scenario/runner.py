@@ -93,6 +93,20 @@ class Run:
         t = time.monotonic() - (self.t0 if self.t0 is not None else self.started)
         print(f"[{t:6.1f} s] {text}", flush=True)
 
+    def progress(self, now: float, every: float = 2.0) -> None:
+        """Every `every` seconds of training: one line with each peer's step and accuracy."""
+        if self.t0 is None or now - getattr(self, "last_progress", 0.0) < every:
+            return
+        self.last_progress = now
+        parts = []
+        for p in self.cluster.peers:
+            status = p.status or {}
+            acc = status.get("test_accuracy")
+            state = "" if p.state == "running" else f" ({p.state})"
+            parts.append(f"r{p.rank} step {p.step}" + (f" acc {acc:.3f}" if acc is not None
+                                                         else "") + state)
+        self.say("steps: " + " | ".join(parts))
+
     def view(self) -> PeerView:
         peers = self.cluster.peers
         return PeerView(running={p.rank for p in peers if p.state == "running"},
@@ -176,6 +190,7 @@ class Run:
                 for firing in self.timeline.due(now - self.t0, steps, self.view()):
                     self.apply(firing)
             self.record(now)
+            self.progress(now)
             if self.t0 is not None and not self.cluster.running():
                 pending_restart = any(k == "restart" for _, k, _ in self.timeline.background)
                 nxt = self.timeline.pending[0] if self.timeline.pending else None
