@@ -195,7 +195,8 @@ TEST(ZmqTransportRefresh, ReopensALinkToALatePeerWithoutWaitingOutTheBackoff) {
   ASSERT_EQ(late->send(0, MessageFactory(identity(1)).make(MessageType::kHello, 1), 5s),
             SendResult::kQueued);
   ASSERT_TRUE(receive_within(early));  // the late peer is up
-  EXPECT_EQ(early.counters().peers[1].messages_out, 0u) << "the first link reached nobody";
+  // (Usually the first link reached nobody; if libzmq's first attempt happened to come after the
+  // bind, refresh() leaves the working link alone and the messages below arrive all the same.)
   early.refresh(1);
   std::optional<Message> got;
   ASSERT_TRUE(wait_until([&] {
