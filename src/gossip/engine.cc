@@ -155,7 +155,8 @@ struct GossipEngine::Impl {
 
   // I/O thread: whether a PARAMS message's values are implausible against our own parameters
   // (see GossipConfig::max_norm_ratio). Robust push-sum's running totals (float64) are not
-  // parameters and are not checked; nor is anything before our first publish.
+  // parameters and are not checked; nor is anything before our first publish, or while either
+  // side's parameters are all zero.
   bool is_outlier(const Message& message) {
     const double mine = own_norm.load();
     if (config.max_norm_ratio <= 0.0 || mine <= 0.0 ||
@@ -165,6 +166,8 @@ struct GossipEngine::Impl {
     outlier_scratch.resize(message.header.count);
     payload_to_floats(message, outlier_scratch);
     outlier_norm = l2_norm(outlier_scratch);
+    // All zeros is a zero-initialised model that has not stepped yet, not a lie to judge.
+    if (outlier_norm == 0.0) return false;
     return !(outlier_norm <= mine * config.max_norm_ratio &&
              outlier_norm >= mine / config.max_norm_ratio);
   }

@@ -49,7 +49,8 @@ struct GossipConfig {
   std::uint64_t seed = 0;            // random topologies
   // A neighbour's parameters whose L2 norm is more than this many times ours, or less than
   // 1/this of it, are rejected as corrupt (a Byzantine or broken peer: garbage, blow-ups).
-  // Checked on PARAMS (push-sum, average); 0 = accept everything.
+  // Checked on PARAMS (push-sum, average), not while either side is all zeros (a
+  // zero-initialised model); 0 = accept everything.
   double max_norm_ratio = 4.0;
 };
 
