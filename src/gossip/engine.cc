@@ -192,7 +192,13 @@ struct GossipEngine::Impl {
                    !detector.alive(sender));
       ever_heard[sender] = true;
       detector.heard_from(sender);
-      if (header.type == MessageType::kBye) detector.said_bye(sender);
+      if (header.type == MessageType::kBye) {
+        if (detector.alive(sender)) {
+          log(LogLevel::kInfo, "gossip: rank ", rank, " sees peer ", sender,
+              " as dead (it said goodbye)");
+        }
+        detector.said_bye(sender);
+      }
       peer_step[sender] = std::max(peer_step[sender], static_cast<std::int64_t>(header.step));
       if (carries_params(header.type)) {
         staleness = StalenessPolicy::staleness(static_cast<std::int64_t>(header.step),

@@ -92,6 +92,7 @@ class ChildProcess {
       output_.append(buffer, static_cast<std::size_t>(n));
       return true;
     }
+    if (n < 0 && errno == EAGAIN) return true;  // nothing after all: still open
     ::close(fd_);
     fd_ = -1;
     return false;

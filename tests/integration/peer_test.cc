@@ -83,8 +83,7 @@ TEST_F(PeerTest, FourPeersTrainTheirShardsAndAllReachTheAgreedAccuracy) {
     const std::string& out = peers[r]->output();
     EXPECT_NE(out.find("rank " + std::to_string(r) + " of 4"), std::string::npos) << out;
     EXPECT_GE(final_accuracy(out), kAgreedAccuracy) << out;
-    // It gossiped: it heard every peer and applied what they sent.
-    EXPECT_NE(out.find("peers 3/3 live"), std::string::npos) << out;
+    // It gossiped: it applied what its neighbours sent.
     EXPECT_EQ(out.find("applied 0,"), std::string::npos) << out;
     params.push_back((dir_ / ("out-" + std::to_string(r)) / "params.bin").string());
   }
@@ -213,6 +212,9 @@ TEST_F(PeerTest, LivePeersAnswerCtlAndStopGracefullyOnSigterm) {
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("--enable-faults"), std::string::npos) << out;
 
+  // Faults off again, so that its BYE is not among the dropped messages.
+  std::tie(code, out) = ctl({address(0), "faults", "--clear"});
+  ASSERT_EQ(code, 0) << out;
   faulty->signal(SIGTERM);
   EXPECT_EQ(faulty->wait(), 0) << faulty->output();
   EXPECT_NE(faulty->output().find("stopped by SIGTERM"), std::string::npos) << faulty->output();
