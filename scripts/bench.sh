@@ -3,7 +3,7 @@
 # ratios against a reference measured in the same run (memcpy, OpenBLAS, raw ZeroMQ, PyTorch).
 # Installs Debian's python3-torch (for the PyTorch reference rows) when it is missing.
 #
-# Usage: scripts/bench.sh [--quick]     --quick: one repetition each, shorter training runs
+# Usage: scripts/bench.sh [--quick]     --quick: one repetition (seed) each, shorter training runs
 # Record results and the command in docs/PERFORMANCE.md. Run on a quiet machine.
 set -euo pipefail
 
@@ -56,4 +56,15 @@ if ((quick)); then
 else
   python3 "$root/scripts/bench_train.py" --rumor "$build_dir/src/peer/rumor" --epochs 5 \
     --threads 1 "$cores" --repeats 3
+fi
+
+echo
+echo "== 4 rumor peers vs 4-rank PyTorch DDP: seconds to 0.87 test accuracy"
+peer_configs=(--config "defaults=" --config "average-1peer=--rule average --topology one-peer-exponential")
+if ((quick)); then
+  python3 "$root/scripts/bench_peers.py" --rumor "$build_dir/src/peer/rumor" --seeds 1 \
+    --max-wait 10 "${peer_configs[@]}"
+else
+  python3 "$root/scripts/bench_peers.py" --rumor "$build_dir/src/peer/rumor" --seeds 1 2 3 \
+    "${peer_configs[@]}"
 fi
