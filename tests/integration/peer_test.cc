@@ -233,7 +233,7 @@ TEST_F(PeerTest, LivePeersAnswerCtlAndStopGracefullyOnSigterm) {
 TEST_F(PeerTest, StragglerCatchesUpWithTheFastPeersStep) {
   std::vector<std::unique_ptr<ChildProcess>> peers;
   for (int r = 0; r < kPeers; ++r) {
-    peers.push_back(start_peer(r, {"--epochs", "8", "--rule", "average", "--catch-up-lag", "50",
+    peers.push_back(start_peer(r, {"--epochs", "30", "--rule", "average", "--catch-up-lag", "50",
                                    "--slowdown", r == 3 ? "4" : "1"}));
   }
   for (int r = 0; r < kPeers; ++r) {
@@ -245,7 +245,7 @@ TEST_F(PeerTest, StragglerCatchesUpWithTheFastPeersStep) {
   std::smatch match;
   ASSERT_TRUE(std::regex_search(straggler, match, jumped)) << straggler;
   EXPECT_GT(std::stol(match[1]), 50) << straggler;
-  EXPECT_NE(straggler.find("184 steps"), std::string::npos) << straggler;  // 8 epochs x 23
+  EXPECT_NE(straggler.find("690 steps"), std::string::npos) << straggler;  // 30 epochs x 23
 }
 
 TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
