@@ -181,6 +181,9 @@ struct GossipEngine::Impl {
       }
     }
     if (reconnect) transport->refresh(static_cast<std::uint32_t>(sender));
+    if (header.type == MessageType::kBye) {
+      log(LogLevel::kInfo, "gossip: rank ", rank, " sees peer ", sender, " as dead (BYE)");
+    }
     if (carries_params(header.type)) {
       double factor = 1.0;
       // Replies are never dropped: the requester already applied its half of the exchange.
