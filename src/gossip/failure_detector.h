@@ -9,8 +9,9 @@
 // at once. A peer never heard from is alive until `initial` × dead_factor after start-up.
 // Silence is counted only while this detector's owner is running: given the interval at which
 // update() is called, an update() more than two intervals late means the owner itself was
-// stalled (a frozen process or VM, a starved thread), and that pause is credited to every peer
-// not heard from since, so that a peer does not convict the others of its own stall.
+// stalled (a frozen process or VM, a starved thread). The stall, from when the update was due
+// (or the owner's last call, if later) until now, is not counted as anyone's silence, so that
+// a peer does not convict the others of its own stall.
 // Not thread-safe: owned by one thread. Time comes from an injected Clock.
 #pragma once
 
@@ -68,7 +69,7 @@ class FailureDetector {
     std::uint64_t suspicions = 0, deaths = 0;
   };
 
-  // Credits the owner's stall since the last update() to every peer not heard from since.
+  // Credits the owner's stall, if this update() is late, to every peer (see above).
   void credit_pause(Clock::TimePoint now);
 
   int self_;
