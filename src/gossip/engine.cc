@@ -56,7 +56,7 @@ struct GossipEngine::Impl {
         factory({cfg.run_id, model_fingerprint(cfg.model, count_in),
                  static_cast<std::uint32_t>(rank_in), default_incarnation()}),
         maker{factory, pool, dtype},
-        detector(world, rank_in, cfg.failure, clock),
+        detector(world, rank_in, cfg.failure, clock, cfg.heartbeat_interval),
         peer_step(world, -1),
         ever_heard(world, false),
         warned_outlier(world, false),
@@ -437,6 +437,8 @@ struct GossipEngine::Impl {
       GossipPeerStats peer;
       peer.rank = p;
       peer.state = std::string(peer_state_name(detector.state(p)));
+      peer.suspected = detector.suspicions(p);
+      peer.declared_dead = detector.deaths(p);
       peer.step = peer_step[p];
       peer.staleness = peer_staleness[p];
       peer.drift = peer_step[p] < 0 ? 0 : s.step - peer_step[p];

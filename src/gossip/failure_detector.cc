@@ -28,8 +28,15 @@ std::string_view peer_state_name(PeerState state) {
 }
 
 FailureDetector::FailureDetector(int world, int self, FailureDetectorConfig config,
-                                 const Clock& clock)
-    : self_(self), config_(config), clock_(clock), started_(clock.now()), peers_(world) {
+                                 const Clock& clock, Clock::Duration update_every)
+    : self_(self),
+      config_(config),
+      clock_(clock),
+      update_every_(update_every),
+      started_(clock.now()),
+      last_update_(started_),
+      last_active_(started_),
+      peers_(world) {
   RUMOR_CHECK(self >= 0 && self < world, "self ", self, " outside 0..", world - 1);
   RUMOR_CHECK(config.floor <= config.ceiling && config.dead_factor >= 1.0 && config.window > 0,
               "invalid failure detector configuration");
@@ -38,6 +45,7 @@ FailureDetector::FailureDetector(int world, int self, FailureDetectorConfig conf
 void FailureDetector::heard_from(int peer) {
   Peer& p = peers_.at(peer);
   const auto now = clock_.now();
+  last_active_ = now;
   if (p.heard && p.state == PeerState::kAlive) {
     p.gaps.push_back(now - p.last_heard);
     if (static_cast<int>(p.gaps.size()) > config_.window) p.gaps.pop_front();
@@ -74,7 +82,21 @@ Duration FailureDetector::worst_case_detection() const {
       std::max<Duration>(config_.ceiling, config_.initial) * config_.dead_factor);
 }
 
+void FailureDetector::credit_pause(Clock::TimePoint now) {
+  const bool late = update_every_ > Duration::zero() && now - last_update_ > 2 * update_every_;
+  // The owner ran until its last call at least, and should have updated one interval after
+  // the previous update: the stall began at the later of the two.
+  const Clock::TimePoint stalled_from = std::max(last_update_ + update_every_, last_active_);
+  last_update_ = last_active_ = now;
+  if (!late || now <= stalled_from) return;
+  const Duration paused = now - stalled_from;
+  ++pauses_;
+  started_ += paused;  // for peers never heard from
+  for (Peer& p : peers_) p.last_heard += paused;  // all heard before stalled_from
+}
+
 std::vector<int> FailureDetector::update() {
+  credit_pause(clock_.now());
   std::vector<int> changed;
   for (int peer = 0; peer < static_cast<int>(peers_.size()); ++peer) {
     Peer& p = peers_[peer];
@@ -88,8 +110,12 @@ std::vector<int> FailureDetector::update() {
       next = PeerState::kSuspect;
     }
     if (next != p.state) {
+      if (p.state == PeerState::kAlive) ++p.suspicions;
+      if (next == PeerState::kDead) {
+        ++p.deaths;
+        p.gaps.clear();
+      }
       p.state = next;
-      if (next == PeerState::kDead) p.gaps.clear();
       changed.push_back(peer);
     }
   }

@@ -24,7 +24,7 @@ struct StalenessConfig {
 // `min_samples` gaps are known. Dead after `dead_factor` timeouts of silence.
 struct FailureDetectorConfig {
   double k = 8.0;                                    // MADs above the median gap
-  std::chrono::milliseconds floor{250};
+  std::chrono::milliseconds floor{1000};
   std::chrono::milliseconds ceiling{10'000};
   std::chrono::milliseconds initial{2'000};          // timeout before enough samples
   double dead_factor = 2.0;                          // dead after this many timeouts

@@ -103,5 +103,69 @@ TEST_F(FailureDetectorTest, SuspectRecoversWithoutBecomingDead) {
   EXPECT_EQ(fd.timeout(1), 100ms);  // the long gap while suspect is not learned
 }
 
+TEST_F(FailureDetectorTest, CountsSuspicionsAndDeathsButNotBye) {
+  FailureDetector fd(3, 0, config(), clock_);
+  fd.heard_from(2);
+  fd.said_bye(2);
+  beat(fd, 1, 100ms, 6);
+  clock_.advance(150ms);
+  fd.update();  // alive → suspect
+  fd.heard_from(1);
+  clock_.advance(150ms);
+  fd.update();  // alive → suspect
+  clock_.advance(100ms);
+  fd.update();  // suspect → dead
+  EXPECT_EQ(fd.suspicions(1), 2u);
+  EXPECT_EQ(fd.deaths(1), 1u);
+  fd.heard_from(1);
+  clock_.advance(10s);
+  fd.update();  // alive → dead in one update: one suspicion, one death
+  EXPECT_EQ(fd.suspicions(1), 3u);
+  EXPECT_EQ(fd.deaths(1), 2u);
+  EXPECT_EQ(fd.state(2), PeerState::kDead);
+  EXPECT_EQ(fd.suspicions(2), 0u);
+  EXPECT_EQ(fd.deaths(2), 0u);
+}
+
+TEST_F(FailureDetectorTest, OwnPauseIsNotCountedAsSilence) {
+  FailureDetector fd(3, 0, config(), clock_, 100ms);
+  for (int i = 0; i < 6; ++i) {  // peers 1 and 2 every 100 ms, updated as often
+    clock_.advance(100ms);
+    fd.heard_from(1);
+    fd.heard_from(2);
+    fd.update();
+  }
+  ASSERT_EQ(fd.timeout(1), 100ms);
+  clock_.advance(50ms);
+  fd.heard_from(1);        // the owner takes in one more message, then stalls:
+  clock_.advance(1950ms);  // no message taken in, no update for 1.95 s
+  EXPECT_TRUE(fd.update().empty()) << "its own stall convicted a peer";
+  EXPECT_EQ(fd.pauses(), 1u);
+  // The stall counted from when the update was due (100 ms after the last): peer 2 had been
+  // silent 100 ms then, peer 1 50 ms; silence counts on from there.
+  clock_.advance(40ms);
+  EXPECT_EQ(fd.update(), (std::vector<int>{2}));
+  clock_.advance(70ms);
+  fd.update();
+  EXPECT_EQ(fd.state(1), PeerState::kSuspect);
+  EXPECT_EQ(fd.state(2), PeerState::kDead);
+  EXPECT_EQ(fd.pauses(), 1u);
+}
+
+TEST_F(FailureDetectorTest, RegularUpdatesCreditNoPause) {
+  FailureDetector fd(2, 0, config(), clock_, 100ms);
+  for (int i = 0; i < 6; ++i) {
+    clock_.advance(100ms);
+    fd.heard_from(1);
+    fd.update();
+  }
+  for (int i = 0; i < 3; ++i) {  // then silence, with updates on time
+    clock_.advance(100ms);
+    fd.update();
+  }
+  EXPECT_EQ(fd.pauses(), 0u);
+  EXPECT_EQ(fd.state(1), PeerState::kDead);
+}
+
 }  // namespace
 }  // namespace rumor
