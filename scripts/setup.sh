@@ -27,6 +27,7 @@ packages=(
   clang libclang-rt-14-dev
   libcli11-dev libtomlplusplus-dev libcpp-httplib-dev nlohmann-json3-dev
   dataset-fashion-mnist
+  iproute2 iptables python3-matplotlib
 )
 
 missing=()

@@ -1,7 +1,8 @@
 """cluster.py — the peer processes of a scenario on this machine, and what is done to them.
 
 One `Peer` per rank: its `rumor peer` process (started with --enable-faults, an HTTP endpoint
-on a free loopback port, checkpoints), its state, the faults the scenario wants on it (posted
+on a free loopback port — or, with network = "netns", inside its namespace on its veth address —
+checkpoints), its state, the faults the scenario wants on it (posted
 to /faults, and posted again after a restart), and what its /status said last.
 `Cluster.shutdown()` leaves no process behind: SIGCONT, SIGTERM, then SIGKILL after a grace
 period. Peers also get SIGKILL from the kernel if the runner itself dies (PR_SET_PDEATHSIG).
@@ -81,14 +82,18 @@ class Peer:
 
 
 class Cluster:
-    def __init__(self, rumor: str, scenario: Scenario, out: Path, log=print):
+    def __init__(self, rumor: str, scenario: Scenario, out: Path, log=print, network=None):
+        """`network`: a set-up netns.Network when cluster.network = "netns", else None."""
         self.rumor = rumor
         self.scenario = scenario
         self.out = out
         self.say = log
+        self.network = network
         c = scenario.cluster
         self.socket_dir = Path(tempfile.mkdtemp(prefix="rumor-scn-"))  # ipc paths are short
-        if c.transport == "tcp":
+        if network is not None:
+            endpoints = network.endpoints()
+        elif c.transport == "tcp":
             import socket
             socks = [socket.socket() for _ in range(c.peers)]
             for s in socks:
@@ -110,13 +115,17 @@ class Cluster:
         (peer.out / "http.addr").unlink(missing_ok=True)
         if not resume:
             (peer.out / "metrics.jsonl").unlink(missing_ok=True)
+        # In a namespace the runner reaches the endpoint over the peer's veth, not loopback.
+        http = f"{self.network.address(rank)}:0" if self.network else "127.0.0.1:0"
         command = [self.rumor, "peer", "--peers", str(self.peers_file), "--rank", str(rank),
-                   "--out", str(peer.out), "--http", "127.0.0.1:0", "--enable-faults",
+                   "--out", str(peer.out), "--http", http, "--enable-faults",
                    "--checkpoint-dir", str(peer.ckpt),
                    "--checkpoint-every", str(c.checkpoint_every), "--progress-every", "1",
                    *c.peer_args()]
         if resume:
             command.append("--resume")
+        if self.network:
+            command = self.network.wrap(rank, command)
         peer.log = open(peer.out / "peer.log", "a" if resume else "w")
         peer.log.write(f"# {' '.join(command)}\n")
         peer.log.flush()

@@ -2,7 +2,8 @@
 timeline, poll /status, stop everything, check the expectations, report.
 
 Exit codes: 0 every expectation held, 1 one failed (or the run could not complete),
-2 a bad scenario file or command line, 130 interrupted (after a clean shutdown).
+2 a bad scenario file or command line, 77 skipped: the scenario needs what this machine lacks
+(network = "netns": root, ip, tc, iptables), 130 interrupted (after a clean shutdown).
 """
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from pathlib import Path
 from . import expectations, report
 from .cluster import CLEAR_FAULTS, Cluster, PeerError
 from .expectations import Outcome, PeerOutcome
+from .netns import Network, NetnsUnavailable
 from .params import consensus_distance, read_params
 from .spec import Scenario, SpecError, load
 from .timeline import PeerView, Timeline, partition_sets
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "scenario.json"
+SKIPPED = 77   # the exit code test harnesses (Meson, Automake) read as "skipped"
 
 
 class Interrupted(Exception):
@@ -74,11 +77,13 @@ def _logged_drop_reasons(peers) -> list[str]:
 
 
 class Run:
-    def __init__(self, scenario: Scenario, rumor: str, out: Path, poll: float):
+    def __init__(self, scenario: Scenario, rumor: str, out: Path, poll: float,
+                 network: Network | None = None):
         self.scenario = scenario
         self.out = out
         self.poll_s = poll
-        self.cluster = Cluster(rumor, scenario, out, log=self.say)
+        self.network = network
+        self.cluster = Cluster(rumor, scenario, out, log=self.say, network=network)
         self.timeline = Timeline(scenario.events, scenario.cluster.peers, scenario.cluster.seed)
         self.rumor = rumor
         self.started = time.monotonic()
@@ -149,6 +154,10 @@ class Run:
                 c.want_faults(r, {"partition": []})
             elif e.action == "clear":
                 c.want_faults(r, dict(CLEAR_FAULTS))
+            elif e.action == "bandwidth":
+                self.network.set_bandwidth(r, e.params["mbit"])
+            elif e.action == "loss":
+                self.network.set_loss(r, e.params["p"])
         if e.action == "partition":
             for r, cut in partition_sets(e.params["groups"], len(c.peers)).items():
                 c.want_faults(r, {"partition": cut})
@@ -288,14 +297,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report.write_json(out / MARKER, {"file": str(Path(args.file).resolve()),
                                      "quick": args.quick, "scenario": asdict(scenario)})
+    network = None
+    if scenario.cluster.network == "netns":
+        network = Network(scenario.cluster.peers)
+        try:
+            network.setup()
+        except NetnsUnavailable as error:
+            print(f"rumor-scenario: skipped: {error}", file=sys.stderr)
+            return SKIPPED
+        print(f"network: {scenario.cluster.peers} namespaces {network.name}-N on "
+              f"{network.subnet}.0/24, joined by veth through a bridge")
+    run = Run(scenario, args.rumor, out, args.poll, network)
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    run = Run(scenario, args.rumor, out, args.poll)
     interrupted = None
     try:
         run.loop()
     except Interrupted as signal_name:
         interrupted = str(signal_name)
-    except PeerError as error:
+    except (PeerError, NetnsUnavailable) as error:
         run.error = str(error)
     finally:
         # A second Ctrl-C must not cut the shutdown short.
@@ -303,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(s, signal.SIG_IGN)
         run.cluster.shutdown()
         run.status_file.close()
+        if network is not None:
+            network.teardown()
         for s, handler in previous.items():
             signal.signal(s, handler)
     if interrupted:

@@ -44,11 +44,16 @@ ACTIONS = {
     "byzantine": {"mode": (str, True,
                            lambda v: v in ("none", "nan", "garbage") or _is_scale(v),
                            "none, nan, garbage or scale:F")},
+    "bandwidth": {"mbit": (float, True, lambda v: v >= 0, "Mbit/s >= 0 (0: no limit)")},
+    "loss": {"p": _PROB},
     "churn": {"every": _POS, "for": _POS, "downtime": _POS,
               "min-live": (int, False, lambda v: v >= 1, "an integer >= 1")},
 }
 # Actions that act on every peer unless `peers` says otherwise, and those that need a target.
-_ALL_BY_DEFAULT = {"slow", "drop", "duplicate", "corrupt", "delay", "heal", "clear"}
+_ALL_BY_DEFAULT = {"slow", "drop", "duplicate", "corrupt", "delay", "heal", "clear",
+                   "bandwidth", "loss"}
+# Actions on the real links between network namespaces: only with cluster.network = "netns".
+NETNS_ACTIONS = {"bandwidth", "loss"}
 _NO_TARGET = {"partition", "churn", "heal"}
 
 _CLUSTER_KEYS = {
@@ -72,7 +77,7 @@ class Cluster:
     timeout: float = 300.0          # s, the whole run
     startup_timeout: float = 60.0   # s, until every peer has taken a step
     transport: str = "ipc"          # ipc | tcp
-    network: str = "loopback"       # loopback | netns
+    network: str = "loopback"       # loopback | netns (then transport is tcp)
     options: dict = field(default_factory=dict)  # rule, topology, model, shard, limits
     flags: list = field(default_factory=list)    # extra arguments for every rumor peer
 
@@ -187,10 +192,12 @@ def _parse_cluster(table: dict) -> Cluster:
     if c.transport not in ("ipc", "tcp"):
         raise SpecError(f"cluster.transport = {c.transport!r}: valid: \"ipc\" or \"tcp\"")
     if c.network not in ("loopback", "netns"):
-        raise SpecError(f"cluster.network = {c.network!r}: valid: \"loopback\" "
-                        "(\"netns\" is not implemented yet)")
+        raise SpecError(f"cluster.network = {c.network!r}: valid: \"loopback\" or \"netns\"")
     if c.network == "netns":
-        raise SpecError("cluster.network = \"netns\": not implemented yet (valid: \"loopback\")")
+        if "transport" in table and c.transport != "tcp":
+            raise SpecError(f"cluster.transport = {c.transport!r}: with network = \"netns\" "
+                            "peers talk over veth links: valid: \"tcp\"")
+        c.transport = "tcp"
     for key in ("limit-train", "limit-test"):
         if key in c.options and c.options[key] < 0:
             raise SpecError(f"cluster.{key} = {c.options[key]}: valid: an integer >= 0")
@@ -305,6 +312,10 @@ def parse(doc: dict, quick: bool = False, source: str = "<scenario>") -> Scenari
         if not isinstance(events_doc, list):
             raise SpecError("event: expected an array of tables ([[event]])")
         events = [_parse_event(i, t, cluster.peers) for i, t in enumerate(events_doc)]
+        for e in events:
+            if e.action in NETNS_ACTIONS and cluster.network != "netns":
+                raise SpecError(f"event[{e.index}] ({e.action}): acts on real links between "
+                                "network namespaces: only with cluster.network = \"netns\"")
         expect = _parse_expect(doc.get("expect", {}), cluster.peers)
     except SpecError as error:
         raise SpecError(f"{source}: {error}") from None

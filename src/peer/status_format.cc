@@ -61,6 +61,10 @@ constexpr NeighbourCounter kNeighbourCounters[] = {
      &GossipPeerStats::messages_out},
     {"dropped", "dropped", "Messages to or from the neighbour dropped by transport or policy.",
      &GossipPeerStats::dropped},
+    {"suspected", "suspected", "Times the failure detector found the neighbour silent too long.",
+     &GossipPeerStats::suspected},
+    {"declared_dead", "declared_dead", "Times the failure detector declared the neighbour dead "
+     "(a goodbye is not counted).", &GossipPeerStats::declared_dead},
 };
 
 struct FaultCounter {

@@ -17,6 +17,8 @@ inline GossipPeerStats sample_neighbour(int rank, const char* state, std::uint64
   p.messages_in = base + 6;
   p.messages_out = base + 7;
   p.dropped = base + 8;
+  p.suspected = base + 9;
+  p.declared_dead = base + 10;
   return p;
 }
 

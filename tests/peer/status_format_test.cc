@@ -79,6 +79,8 @@ TEST(StatusJson, ListsNeighboursWithLiveness) {
   EXPECT_EQ(n[1]["messages_in"], 306);
   EXPECT_EQ(n[1]["messages_out"], 307);
   EXPECT_EQ(n[1]["dropped"], 308);
+  EXPECT_EQ(n[1]["suspected"], 309);
+  EXPECT_EQ(n[1]["declared_dead"], 310);
 }
 
 TEST(StatusJson, CarriesFaultCountersWhenEnabled) {
@@ -151,6 +153,8 @@ TEST(PrometheusText, NeighbourMetricsCarryThePeerLabel) {
   EXPECT_EQ(text.value("rumor_neighbour_received_messages_total", one), 106);
   EXPECT_EQ(text.value("rumor_neighbour_sent_messages_total", one), 107);
   EXPECT_EQ(text.value("rumor_neighbour_dropped_total", one), 108);
+  EXPECT_EQ(text.value("rumor_neighbour_suspected_total", one), 109);
+  EXPECT_EQ(text.value("rumor_neighbour_declared_dead_total", three), 310);
   const auto state = [&](const char* peer, const char* s) {
     return text.value("rumor_neighbour_state", {{"rank", "2"}, {"peer", peer}, {"state", s}});
   };

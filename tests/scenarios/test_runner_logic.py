@@ -85,6 +85,20 @@ class ParseTest(unittest.TestCase):
         self.assertIn("event[0].mode = 'evil'", self.error(doc(event=[
             {"do": "byzantine", "at": 1, "peers": [1], "mode": "evil"}])))
 
+    def test_link_actions_need_netns(self):
+        msg = self.error(doc(event=[{"do": "bandwidth", "at": 0, "mbit": 10}]))
+        self.assertIn("event[0] (bandwidth)", msg)
+        self.assertIn('cluster.network = "netns"', msg)
+        s = spec.parse(doc(cluster={"peers": 2, "network": "netns"},
+                           event=[{"do": "loss", "at": 0, "p": 0.1}]))
+        self.assertEqual(s.cluster.transport, "tcp")   # namespaces talk over veth
+        self.assertEqual(s.events[0].peers, "all")
+        self.assertIn("valid: \"tcp\"", self.error(doc(cluster={
+            "peers": 2, "network": "netns", "transport": "ipc"})))
+        self.assertIn("event[0].mbit = -1.0", self.error(doc(
+            cluster={"peers": 2, "network": "netns"},
+            event=[{"do": "bandwidth", "at": 0, "mbit": -1}])))
+
     def test_expect_ranges(self):
         self.assertIn("expect.min-accuracy = 1.5",
                       self.error(doc(expect={"min-accuracy": 1.5})))
