@@ -60,6 +60,7 @@ struct GossipEngine::Impl {
         peer_step(world, -1),
         ever_heard(world, false),
         warned_outlier(world, false),
+        peer_norm(world, 0.0),
         peer_staleness(world, 0),
         host_params(count_in) {
     if (cfg.publish_every < 1) throw ConfigError("publish-every: must be at least 1");
@@ -153,23 +154,38 @@ struct GossipEngine::Impl {
     return std::sqrt(sum);
   }
 
-  // I/O thread: whether a PARAMS message's values are implausible against our own parameters
-  // (see GossipConfig::max_norm_ratio). Robust push-sum's running totals (float64) are not
-  // parameters and are not checked; nor is anything before our first publish, or while either
-  // side's parameters are all zero.
-  bool is_outlier(const Message& message) {
+  // I/O thread: whether a PARAMS message's values are implausible (GossipConfig::
+  // max_norm_ratio): its L2 norm against the median of the norms this peer knows — its own at
+  // its last publish and the latest PARAMS of every live neighbour, the sender's included.
+  // Judging needs three such norms: between two peers nobody can tell which one is wrong, and
+  // comparing with our own norm alone would make two honest replicas that drifted apart reject
+  // each other for good. Robust push-sum's running totals (float64) are not parameters and are
+  // not checked; all-zero parameters (a model that has not stepped yet) are not judged.
+  bool is_outlier(const Message& message, int sender) {
     const double mine = own_norm.load();
-    if (config.max_norm_ratio <= 0.0 || mine <= 0.0 ||
-        message.header.dtype == WireDType::kFloat64) {
+    if (config.max_norm_ratio <= 0.0 || message.header.dtype == WireDType::kFloat64) {
       return false;
     }
     outlier_scratch.resize(message.header.count);
     payload_to_floats(message, outlier_scratch);
     outlier_norm = l2_norm(outlier_scratch);
-    // All zeros is a zero-initialised model that has not stepped yet, not a lie to judge.
-    if (outlier_norm == 0.0) return false;
-    return !(outlier_norm <= mine * config.max_norm_ratio &&
-             outlier_norm >= mine / config.max_norm_ratio);
+    peer_norm[sender] = outlier_norm;
+    if (outlier_norm == 0.0 || mine <= 0.0) return false;
+    reference_norms.assign(1, mine);
+    {
+      std::lock_guard lock(mutex);
+      for (int p = 0; p < world; ++p) {
+        if (p != rank && peer_norm[p] > 0.0 && detector.alive(p)) {
+          reference_norms.push_back(peer_norm[p]);
+        }
+      }
+    }
+    if (reference_norms.size() < 3) return false;
+    const auto middle = reference_norms.begin() + reference_norms.size() / 2;
+    std::nth_element(reference_norms.begin(), middle, reference_norms.end());
+    reference_norm = *middle;
+    return !(outlier_norm <= reference_norm * config.max_norm_ratio &&
+             outlier_norm >= reference_norm / config.max_norm_ratio);
   }
 
   PeerState detector_state(int peer) {
@@ -214,12 +230,12 @@ struct GossipEngine::Impl {
       }
     }
     if (reconnect) transport->refresh(static_cast<std::uint32_t>(sender));
-    if (header.type == MessageType::kParams && is_outlier(message)) {
+    if (header.type == MessageType::kParams && is_outlier(message, sender)) {
       rejected_outliers.fetch_add(1);
       if (!warned_outlier[sender]) {  // once per sender; the count is in stats()
         warned_outlier[sender] = true;
         log(LogLevel::kWarn, "gossip: rank ", rank, " rejects parameters from peer ", sender,
-            " (L2 norm ", outlier_norm, " against its own ", own_norm.load(),
+            " (L2 norm ", outlier_norm, " against the median ", reference_norm,
             ": outside the max-norm-ratio ", config.max_norm_ratio, "); counting further ones");
       }
       changed.notify_all();
@@ -478,6 +494,9 @@ struct GossipEngine::Impl {
   std::vector<bool> ever_heard;  // (mutex)
   std::vector<bool> warned_outlier;      // I/O thread
   std::vector<float> outlier_scratch;    // I/O thread
+  std::vector<double> peer_norm;         // I/O thread: L2 norm of each peer's latest PARAMS
+  std::vector<double> reference_norms;   // I/O thread, is_outlier()'s scratch
+  double reference_norm = 0.0;           // I/O thread: the median is_outlier() last used
   double outlier_norm = 0.0;             // I/O thread
   std::atomic<double> own_norm{0.0};     // L2 norm of the parameters at the last publish
   std::vector<std::int64_t> peer_staleness;

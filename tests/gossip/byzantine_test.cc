@@ -4,6 +4,7 @@
 // parameters stay what they were (they all start equal, so honest mixing keeps them).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -80,6 +81,36 @@ TEST(Byzantine, NaNNeverReachesTheRule) {
 TEST(Byzantine, ALieWithinTheRatioPasses) {
   const Outcome o = run_with_liar("scale:1.5", "byz-mild");
   EXPECT_FALSE(o.intact);
+}
+
+// Two honest replicas 20x apart: with two norms nobody can tell which one is wrong, so the check
+// abstains and they still reach their mean (judging by their own norm alone, each would reject
+// the other for good).
+TEST(Byzantine, TwoPeersFarApartAreNotJudged) {
+  GossipConfig config;
+  config.model = "byzantine-two";
+  auto cluster = testing_cluster::make_cluster(2, config, "byz-two", kParams, FaultConfig{});
+  std::fill(cluster->params[0].begin(), cluster->params[0].end(), 1.0f);
+  std::fill(cluster->params[1].begin(), cluster->params[1].end(), 20.0f);
+  const auto agreed = [&] {
+    for (const auto& p : cluster->params) {
+      for (float v : p) {
+        if (std::abs(v - 10.5f) > 1e-3f) return false;
+      }
+    }
+    return true;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int step = 0; !agreed() && std::chrono::steady_clock::now() < deadline; ++step) {
+    for (int r = 0; r < 2; ++r) {
+      cluster->engines[r]->mix();
+      cluster->engines[r]->publish(step);
+    }
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(agreed()) << cluster->params[0][0] << " and " << cluster->params[1][0];
+  EXPECT_EQ(cluster->engines[0]->stats().rejected_outliers, 0u);
+  EXPECT_EQ(cluster->engines[1]->stats().rejected_outliers, 0u);
 }
 
 TEST(Byzantine, ModesParseAndBadOnesAreConfigErrors) {
