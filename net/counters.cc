@@ -11,6 +11,14 @@ std::uint64_t PeerCounters::dropped_total() const {
   return sum;
 }
 
+std::uint64_t PeerCounters::rejected_total() const {
+  std::uint64_t sum = 0;
+  for (int i = 0; i < kNumDropReasons; ++i) {
+    if (is_rejection(static_cast<DropReason>(i))) sum += drops[i];
+  }
+  return sum;
+}
+
 PeerCounters& PeerCounters::operator+=(const PeerCounters& other) {
   bytes_in += other.bytes_in;
   messages_in += other.messages_in;

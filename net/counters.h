@@ -25,6 +25,7 @@ struct PeerCounters {
 
   std::uint64_t dropped(DropReason reason) const { return drops[static_cast<int>(reason)]; }
   std::uint64_t dropped_total() const;
+  std::uint64_t rejected_total() const;  // the drops whose message was bad (is_rejection)
   PeerCounters& operator+=(const PeerCounters& other);
 };
 

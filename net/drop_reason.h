@@ -39,6 +39,13 @@ enum class DropReason : std::uint8_t {
 
 inline constexpr int kNumDropReasons = static_cast<int>(DropReason::kCount);
 
+// Whether the message itself was bad (malformed, foreign, corrupted, non-finite, or sent under
+// another peer's identity), as opposed to a good one that flow control let go (a replay or
+// duplicate, a full queue, superseded by a newer one, expired).
+constexpr bool is_rejection(DropReason reason) {
+  return reason <= DropReason::kNonFinite || reason == DropReason::kIdentityMismatch;
+}
+
 // Stable snake_case name, e.g. "bad_checksum" (used in metrics and test corpus file names).
 std::string_view drop_reason_name(DropReason reason);
 

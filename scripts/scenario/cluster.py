@@ -230,7 +230,8 @@ class Cluster:
             status = self._request(peer, "/status")
             if status is not None:
                 peer.status = status
-                peer.rejected_now = sum(n.get("dropped", 0) for n in status.get("neighbours", []))
+                peer.rejected_now = sum(n.get("rejected", 0)
+                                        for n in status.get("neighbours", []))
                 peer.corrupted_now = (status.get("faults") or {}).get("corrupted", 0)
                 peer.lies_now = (status.get("faults") or {}).get("byzantine", 0)
                 peer.outliers_now = (status.get("gossip") or {}).get("rejected_outliers", 0)

@@ -12,7 +12,7 @@ from .expectations import Check, Outcome
 
 CSV_FIELDS = ["t", "rank", "state", "step", "epoch", "train_loss", "test_loss", "test_accuracy",
               "samples_per_second", "slowdown", "staleness_mean", "staleness_max",
-              "neighbours_alive", "applied", "received", "rejected"]
+              "neighbours_alive", "applied", "received", "dropped", "rejected"]
 
 
 def sample_row(t: float, rank: int, state: str, status: dict) -> dict:
@@ -29,7 +29,8 @@ def sample_row(t: float, rank: int, state: str, status: dict) -> dict:
             "staleness_max": max(stale) if stale else None,
             "neighbours_alive": sum(1 for n in status.get("neighbours", []) if n.get("alive")),
             "applied": gossip.get("applied"), "received": gossip.get("received"),
-            "rejected": sum(n.get("dropped", 0) for n in status.get("neighbours", []))}
+            "dropped": sum(n.get("dropped", 0) for n in status.get("neighbours", [])),
+            "rejected": sum(n.get("rejected", 0) for n in status.get("neighbours", []))}
 
 
 def write_samples(out: Path, rows: list[dict], world: int) -> None:

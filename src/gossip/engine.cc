@@ -465,6 +465,7 @@ struct GossipEngine::Impl {
         peer.messages_in = c.messages_in;
         peer.messages_out = c.messages_out;
         peer.dropped = c.dropped_total();
+        peer.rejected = c.rejected_total();
       }
       s.peers.push_back(std::move(peer));
     }

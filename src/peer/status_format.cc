@@ -61,6 +61,8 @@ constexpr NeighbourCounter kNeighbourCounters[] = {
      &GossipPeerStats::messages_out},
     {"dropped", "dropped", "Messages to or from the neighbour dropped by transport or policy.",
      &GossipPeerStats::dropped},
+    {"rejected", "rejected", "Of the dropped messages from the neighbour, those that were bad "
+     "(malformed, corrupted, non-finite, foreign).", &GossipPeerStats::rejected},
     {"suspected", "suspected", "Times the failure detector found the neighbour silent too long.",
      &GossipPeerStats::suspected},
     {"declared_dead", "declared_dead", "Times the failure detector declared the neighbour dead "

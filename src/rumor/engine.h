@@ -62,6 +62,7 @@ struct GossipPeerStats {
   std::int64_t drift = 0;         // my step − its step
   std::uint64_t bytes_in = 0, bytes_out = 0, messages_in = 0, messages_out = 0;
   std::uint64_t dropped = 0;      // by the transport (validation, queues) and the policy
+  std::uint64_t rejected = 0;     // of those, bad messages (malformed, corrupted, non-finite...)
   std::uint64_t suspected = 0;    // times the failure detector found it silent too long
   std::uint64_t declared_dead = 0;  // times it declared it dead (BYE not counted)
 };

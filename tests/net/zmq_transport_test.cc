@@ -308,6 +308,24 @@ TEST_P(ZmqTransportTest, RejectsAndCountsMalformedTrafficAndKeepsServing) {
   EXPECT_EQ(c.peers[1].dropped(DropReason::kIdentityMismatch), 1u);
   EXPECT_EQ(c.unattributed.dropped(DropReason::kMalformedHeader), 1u);
   EXPECT_EQ(c.total().dropped_total(), 5u);
+  EXPECT_EQ(c.total().rejected_total(), 5u);  // every one of them was a bad message
+}
+
+TEST(DropReasons, BadMessagesAreRejectionsAndFlowControlIsNot) {
+  for (DropReason r : {DropReason::kMissingFrame, DropReason::kMalformedHeader,
+                       DropReason::kForeignRun, DropReason::kBadChecksum, DropReason::kNonFinite,
+                       DropReason::kIdentityMismatch}) {
+    EXPECT_TRUE(is_rejection(r)) << drop_reason_name(r);
+  }
+  for (DropReason r : {DropReason::kStale, DropReason::kInboxFull, DropReason::kSuperseded,
+                       DropReason::kQueueFull, DropReason::kExpired}) {
+    EXPECT_FALSE(is_rejection(r)) << drop_reason_name(r);
+  }
+  PeerCounters c;
+  c.drops[static_cast<int>(DropReason::kBadChecksum)] = 3;
+  c.drops[static_cast<int>(DropReason::kSuperseded)] = 4;
+  EXPECT_EQ(c.dropped_total(), 7u);
+  EXPECT_EQ(c.rejected_total(), 3u);
 }
 
 TEST_P(ZmqTransportTest, OversizedFrameIsRefusedByZeroMQ) {

@@ -19,6 +19,7 @@ inline GossipPeerStats sample_neighbour(int rank, const char* state, std::uint64
   p.dropped = base + 8;
   p.suspected = base + 9;
   p.declared_dead = base + 10;
+  p.rejected = base + 11;
   return p;
 }
 

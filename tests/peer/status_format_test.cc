@@ -81,6 +81,7 @@ TEST(StatusJson, ListsNeighboursWithLiveness) {
   EXPECT_EQ(n[1]["dropped"], 308);
   EXPECT_EQ(n[1]["suspected"], 309);
   EXPECT_EQ(n[1]["declared_dead"], 310);
+  EXPECT_EQ(n[1]["rejected"], 311);
 }
 
 TEST(StatusJson, CarriesFaultCountersWhenEnabled) {
@@ -155,6 +156,7 @@ TEST(PrometheusText, NeighbourMetricsCarryThePeerLabel) {
   EXPECT_EQ(text.value("rumor_neighbour_dropped_total", one), 108);
   EXPECT_EQ(text.value("rumor_neighbour_suspected_total", one), 109);
   EXPECT_EQ(text.value("rumor_neighbour_declared_dead_total", three), 310);
+  EXPECT_EQ(text.value("rumor_neighbour_rejected_total", one), 111);
   const auto state = [&](const char* peer, const char* s) {
     return text.value("rumor_neighbour_state", {{"rank", "2"}, {"peer", peer}, {"state", s}});
   };

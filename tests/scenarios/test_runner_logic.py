@@ -244,9 +244,12 @@ class ExpectationsTest(unittest.TestCase):
     def test_bad_messages_rejected(self):
         o = self.outcome(corrupted=5, rejected=7, rejected_reasons=["bad_checksum"])
         self.assertEqual(self.failed(self.run_checks({"bad-messages-rejected": True}, o)), [])
-        o.rejected = 3
+        o.rejected = 0
         [bad] = self.failed(self.run_checks({"bad-messages-rejected": True}, o))
-        self.assertIn("fewer than the 5 corrupted", bad.why)
+        self.assertIn("5 messages were corrupted and no receiver rejected one", bad.why)
+        o.rejected, o.rejected_reasons = 3, ["bad_dtype"]
+        [bad] = self.failed(self.run_checks({"bad-messages-rejected": True}, o))
+        self.assertIn("bad_checksum", bad.why)
 
     def test_unfinished_survivor_fails(self):
         o = self.outcome(timed_out=True)
