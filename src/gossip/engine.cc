@@ -80,6 +80,13 @@ struct GossipEngine::Impl {
       }
     }
     pending_initial_catch_up = cfg.catch_up;
+    refused_state.assign(world, false);
+    if (config.max_norm_ratio > 0.0) {
+      // The norm check's own reference until the first publish: a liar's message may arrive
+      // before that (publish() refreshes it).
+      backend.copy_to_host(host_params.data(), params, count * sizeof(float));
+      own_norm.store(l2_norm(host_params));
+    }
     send_to_all(MessageType::kHello);
     io_thread = std::thread([this] { io_loop(); });
   }
@@ -154,38 +161,50 @@ struct GossipEngine::Impl {
     return std::sqrt(sum);
   }
 
-  // I/O thread: whether a PARAMS message's values are implausible (GossipConfig::
-  // max_norm_ratio): its L2 norm against the median of the norms this peer knows — its own at
-  // its last publish and the latest PARAMS of every live neighbour, the sender's included.
-  // Judging needs three such norms: between two peers nobody can tell which one is wrong, and
-  // comparing with our own norm alone would make two honest replicas that drifted apart reject
-  // each other for good. Robust push-sum's running totals (float64) are not parameters and are
-  // not checked; all-zero parameters (a model that has not stepped yet) are not judged.
-  bool is_outlier(const Message& message, int sender) {
+  // Whether parameters of L2 norm `norm` are implausible (GossipConfig::max_norm_ratio):
+  // outside the ratio of the median of the norms this peer knows — its own at its last publish
+  // and the latest PARAMS of every peer ever heard. Peers that died or left still count: their
+  // last norm says what honest parameters look like, so a liar that outlives the honest peers
+  // is still outvoted. A median needs three norms: until a third is known (start-up) the
+  // reference is our own norm; in a world of two peers the check abstains — nobody can tell
+  // which one is wrong, and comparing with our own norm would make two honest replicas that
+  // drifted apart reject each other for good. All-zero parameters (a model that has not
+  // stepped yet, here or there) are not judged. Any thread (norms_mutex).
+  bool implausible(double norm) {
     const double mine = own_norm.load();
+    if (config.max_norm_ratio <= 0.0 || norm == 0.0 || mine <= 0.0) return false;
+    std::lock_guard lock(norms_mutex);
+    reference_norms.assign(1, mine);
+    for (int p = 0; p < world; ++p) {
+      if (p != rank && peer_norm[p] > 0.0) reference_norms.push_back(peer_norm[p]);
+    }
+    if (reference_norms.size() >= 3) {
+      const auto middle = reference_norms.begin() + reference_norms.size() / 2;
+      std::nth_element(reference_norms.begin(), middle, reference_norms.end());
+      reference_norm = *middle;
+    } else if (world > 2) {
+      reference_norm = mine;  // until a third norm is known (start-up): our own, cautiously
+    } else {
+      return false;  // two peers: nobody can ever tell which one is wrong
+    }
+    return !(norm <= reference_norm * config.max_norm_ratio &&
+             norm >= reference_norm / config.max_norm_ratio);
+  }
+
+  // I/O thread: records a PARAMS message's norm as its sender's and judges it (implausible()).
+  // Robust push-sum's running totals (float64) are not parameters and are not checked.
+  bool is_outlier(const Message& message, int sender) {
     if (config.max_norm_ratio <= 0.0 || message.header.dtype == WireDType::kFloat64) {
       return false;
     }
     outlier_scratch.resize(message.header.count);
     payload_to_floats(message, outlier_scratch);
     outlier_norm = l2_norm(outlier_scratch);
-    peer_norm[sender] = outlier_norm;
-    if (outlier_norm == 0.0 || mine <= 0.0) return false;
-    reference_norms.assign(1, mine);
     {
-      std::lock_guard lock(mutex);
-      for (int p = 0; p < world; ++p) {
-        if (p != rank && peer_norm[p] > 0.0 && detector.alive(p)) {
-          reference_norms.push_back(peer_norm[p]);
-        }
-      }
+      std::lock_guard lock(norms_mutex);
+      peer_norm[sender] = outlier_norm;
     }
-    if (reference_norms.size() < 3) return false;
-    const auto middle = reference_norms.begin() + reference_norms.size() / 2;
-    std::nth_element(reference_norms.begin(), middle, reference_norms.end());
-    reference_norm = *middle;
-    return !(outlier_norm <= reference_norm * config.max_norm_ratio &&
-             outlier_norm >= reference_norm / config.max_norm_ratio);
+    return implausible(outlier_norm);
   }
 
   PeerState detector_state(int peer) {
@@ -319,11 +338,12 @@ struct GossipEngine::Impl {
     }
   }
 
-  // The live peer furthest ahead that this peer has heard from, and its step.
+  // The live peer furthest ahead that this peer has heard from, and its step; peers whose
+  // state was refused as implausible are not considered (they are not caught up with).
   std::optional<std::pair<int, std::int64_t>> furthest_live_peer() const {
     std::optional<std::pair<int, std::int64_t>> best;
     for (int p = 0; p < world; ++p) {
-      if (p == rank || peer_step[p] < 0 || !detector.alive(p)) continue;
+      if (p == rank || peer_step[p] < 0 || !detector.alive(p) || refused_state[p]) continue;
       if (!best || peer_step[p] > best->second) best = std::make_pair(p, peer_step[p]);
     }
     return best;
@@ -331,7 +351,8 @@ struct GossipEngine::Impl {
 
   // Owner thread: pulls the full state from the live peer furthest ahead, waiting for its
   // reply (bounded by catch_up_timeout; a dead or silent peer makes it try another).
-  void catch_up_now() {
+  // `initial`: the catch-up of a joining peer (else: it fell behind by catch_up_lag).
+  void catch_up_now(bool initial) {
     const auto give_up = clock.now() + config.catch_up_timeout;
     std::unique_lock lock(mutex);
     while (clock.now() < give_up && !stopping) {
@@ -369,6 +390,20 @@ struct GossipEngine::Impl {
       }
       std::vector<float> state(reply.header.count);
       payload_to_floats(reply, state);
+      const double norm = l2_norm(std::span<const float>(state.data(), count));
+      if (implausible(norm)) {
+        // A liar's state would replace our parameters outright: ask someone else.
+        log(LogLevel::kWarn, "gossip: rank ", rank, " refuses the state from peer ",
+            reply.header.sender, " (L2 norm ", norm, " against ", reference_norm,
+            ": outside the max-norm-ratio ", config.max_norm_ratio, ")");
+        rejected_outliers.fetch_add(1);
+        std::lock_guard refused(mutex);
+        refused_state[reply.header.sender] = true;
+        // The next mix() decides again, without this peer: a joining peer still wants a state
+        // from someone; one that was behind may not be behind the others.
+        pending_initial_catch_up = initial;
+        return;
+      }
       backend.copy_from_host(params, state.data(), count * sizeof(float));
       if (extra_count > 0) {
         backend.copy_from_host(extra, state.data() + count, extra_count * sizeof(float));
@@ -395,8 +430,9 @@ struct GossipEngine::Impl {
                furthest->second - my_step.load() > config.catch_up_lag;
     }
     if (pending_initial_catch_up || behind) {
+      const bool initial = pending_initial_catch_up;
       pending_initial_catch_up = false;
-      catch_up_now();
+      catch_up_now(initial);
     }
     const std::int64_t step = my_step.load();
     {
@@ -495,9 +531,10 @@ struct GossipEngine::Impl {
   std::vector<bool> ever_heard;  // (mutex)
   std::vector<bool> warned_outlier;      // I/O thread
   std::vector<float> outlier_scratch;    // I/O thread
-  std::vector<double> peer_norm;         // I/O thread: L2 norm of each peer's latest PARAMS
-  std::vector<double> reference_norms;   // I/O thread, is_outlier()'s scratch
-  double reference_norm = 0.0;           // I/O thread: the median is_outlier() last used
+  std::mutex norms_mutex;                // guards the three below
+  std::vector<double> peer_norm;         // L2 norm of each peer's latest PARAMS
+  std::vector<double> reference_norms;   // implausible()'s scratch
+  double reference_norm = 0.0;           // the reference implausible() last used
   double outlier_norm = 0.0;             // I/O thread
   std::atomic<double> own_norm{0.0};     // L2 norm of the parameters at the last publish
   std::vector<std::int64_t> peer_staleness;
@@ -512,6 +549,7 @@ struct GossipEngine::Impl {
   std::vector<Message> state_requests;       // STATE_REQs waiting for the owner (mutex)
   std::optional<StateRequest> state_request;  // our outstanding catch-up request (mutex)
   std::optional<Message> state_reply;         // its answer (mutex)
+  std::vector<bool> refused_state;            // peers whose state was implausible (mutex)
   std::optional<CatchUp> last_catch_up;       // (mutex)
   float* extra = nullptr;                     // attached state (owner thread)
   std::size_t extra_count = 0;

@@ -4,6 +4,7 @@
 // parameters stay what they were (they all start equal, so honest mixing keeps them).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -81,6 +82,83 @@ TEST(Byzantine, NaNNeverReachesTheRule) {
 TEST(Byzantine, ALieWithinTheRatioPasses) {
   const Outcome o = run_with_liar("scale:1.5", "byz-mild");
   EXPECT_FALSE(o.intact);
+}
+
+// The honest peers but one leave (BYE) while the liar goes on: the last honest peer still
+// rejects its garbage, outvoted by the norms the departed peers last sent.
+TEST(Byzantine, ALiarOutlivingTheHonestPeersIsStillRejected) {
+  GossipConfig config;
+  config.topology = "complete";
+  config.model = "byzantine-outlive";
+  auto cluster = testing_cluster::make_cluster(kPeers, config, "byz-outlive", kParams,
+                                               FaultConfig{});
+  for (auto& p : cluster->params) std::fill(p.begin(), p.end(), 1.0f);
+  const auto rounds = [&](const std::vector<int>& ranks, int from, int count) {
+    std::vector<std::thread> threads;
+    for (int r : ranks) {
+      threads.emplace_back([&, r] {
+        for (int step = from; step < from + count; ++step) {
+          cluster->engines[r]->publish(step);
+          cluster->engines[r]->mix();
+          std::this_thread::yield();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  };
+  rounds({0, 1, 2, kLiar}, 0, 50);  // everyone honest: every peer's norm is known
+  FaultConfig lie;
+  lie.byzantine = Byzantine::kGarbage;
+  cluster->faulty[kLiar]->set_config(lie);
+  cluster->engines[0].reset();  // says goodbye
+  cluster->engines[1].reset();
+  const std::uint64_t rejected_before = cluster->engines[2]->stats().rejected_outliers;
+  rounds({2, kLiar}, 50, 100);
+  EXPECT_GT(cluster->engines[2]->stats().rejected_outliers, rejected_before);
+  for (float v : cluster->params[2]) ASSERT_NEAR(v, 1.0f, 1e-5f) << "the garbage got in";
+}
+
+// A liar that races ahead makes an honest peer with catch_up_lag fall "behind" it; the state
+// it then serves is garbage, which the honest peer refuses (its parameters stay its own) and
+// never asks that peer for again. On the exponential graph of 4, peer 2 gets no PARAMS from
+// peer 3, so its rejections are the refused states alone.
+TEST(Byzantine, ALiarsStateIsRefused) {
+  GossipConfig config;  // exponential: 3 sends to 0 and 1
+  config.model = "byzantine-state";
+  config.catch_up_lag = 10;
+  auto cluster = testing_cluster::make_cluster(kPeers, config, "byz-state", kParams,
+                                               FaultConfig{});
+  for (auto& p : cluster->params) std::fill(p.begin(), p.end(), 1.0f);
+  for (int step = 0; step < 5; ++step) {
+    for (int r = 0; r < kPeers; ++r) cluster->engines[r]->publish(step);
+    for (int r = 0; r < kPeers; ++r) cluster->engines[r]->mix();
+  }
+  FaultConfig lie;
+  lie.byzantine = Byzantine::kGarbage;
+  cluster->faulty[kLiar]->set_config(lie);
+  std::atomic<bool> honest_done{false};
+  std::thread liar([&] {
+    for (int step = 1000; !honest_done.load(); ++step) {  // far ahead of everyone
+      cluster->engines[kLiar]->publish(step);
+      cluster->engines[kLiar]->mix();  // serves state requests
+      std::this_thread::yield();
+    }
+  });
+  GossipEngine& honest = *cluster->engines[2];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (honest.stats().rejected_outliers == 0 && std::chrono::steady_clock::now() < deadline) {
+    honest.mix();  // once it has heard the liar's step: behind, asks it for its state
+    honest.publish(5);
+  }
+  for (int more = 0; more < 20; ++more) {
+    honest.mix();
+    honest.publish(5);
+  }
+  honest_done = true;
+  liar.join();
+  EXPECT_EQ(honest.stats().rejected_outliers, 1u) << "refused once, and never asked again";
+  EXPECT_FALSE(honest.last_catch_up().has_value());
+  for (float v : cluster->params[2]) ASSERT_NEAR(v, 1.0f, 1e-5f) << "the liar's state got in";
 }
 
 // Two honest replicas 20x apart: with two norms nobody can tell which one is wrong, so the check
