@@ -14,6 +14,14 @@ std::chrono::milliseconds milliseconds(long value, const char* flag) {
 
 }  // namespace
 
+GossipConfig peer_gossip_defaults() {
+  GossipConfig c;
+  c.rule = "average";
+  c.topology = "one-peer-exponential";
+  c.catch_up_lag = 100;
+  return c;
+}
+
 void add_gossip_options(CLI::App& cmd, GossipOptionValues& v) {
   GossipConfig& c = v.config;
   v.heartbeat_ms = static_cast<long>(c.heartbeat_interval.count());

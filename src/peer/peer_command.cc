@@ -106,13 +106,21 @@ bool new_catch_up(const GossipEngine& engine, std::optional<CatchUp>& seen) {
 }
 
 // Before the first step: waits until `needed` other peers have been heard from, or `limit`
-// passed, so that peers started a few seconds apart do not train alone at first. Returns how
-// many peers were heard from.
-int wait_for_peers(const GossipEngine& engine, int needed, double limit_seconds, bool quiet) {
+// passed, so that peers started a few seconds apart do not train alone at first. A peer
+// rejoining a running cluster (`rejoining`) also stops waiting once its failure detector has
+// declared every other peer dead (≈ 4 s for peers never heard from): the cluster has finished
+// or is out of reach, and nobody is coming. Returns how many peers were heard from.
+int wait_for_peers(const GossipEngine& engine, int needed, double limit_seconds, bool rejoining,
+                   bool quiet) {
   const auto heard = [&] {
     int count = 0;
     for (const GossipPeerStats& p : engine.stats().peers) count += p.step >= 0 ? 1 : 0;
     return count;
+  };
+  const auto all_dead = [&] {
+    const std::vector<GossipPeerStats> peers = engine.stats().peers;
+    return std::all_of(peers.begin(), peers.end(),
+                       [](const GossipPeerStats& p) { return p.state == "dead"; });
   };
   const int others = engine.world() - 1;
   needed = std::min(needed, others);
@@ -125,6 +133,11 @@ int wait_for_peers(const GossipEngine& engine, int needed, double limit_seconds,
     if (std::chrono::steady_clock::now() >= deadline) {
       std::printf("rank %d: heard from %d of %d peers after %.0f s; starting anyway\n",
                   engine.rank(), n, others, limit_seconds);
+      return n;
+    }
+    if (rejoining && all_dead()) {
+      std::printf("rank %d: every other peer is dead (the run has ended or is out of reach); "
+                  "starting alone\n", engine.rank());
       return n;
     }
     if (n != last_reported && !quiet) {
@@ -271,7 +284,8 @@ int run_peer_command(const PeerCommandArgs& args) {
   // A fresh run waits for the whole cluster; a peer rejoining a running one (--resume,
   // --catch-up) only for someone to mix with.
   const bool rejoining = !resumed_from.empty() || gossip.catch_up;
-  wait_for_peers(engine, rejoining ? 1 : world - 1, args.startup_wait_seconds, args.quiet);
+  wait_for_peers(engine, rejoining ? 1 : world - 1, args.startup_wait_seconds, rejoining,
+                 args.quiet);
   std::optional<CatchUp> caught;  // the last catch-up the trainer followed
   if (gossip.catch_up) {
     engine.mix();  // pulls the state of a live peer (--catch-up)

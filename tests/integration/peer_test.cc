@@ -248,6 +248,19 @@ TEST_F(PeerTest, StragglerCatchesUpWithTheFastPeersStep) {
   EXPECT_NE(straggler.find("690 steps"), std::string::npos) << straggler;  // 30 epochs x 23
 }
 
+// A peer that rejoins (--resume or --catch-up) a run that has ended waits only until its
+// failure detector has declared the others dead, not the whole --startup-wait, then trains
+// alone and finishes.
+TEST_F(PeerTest, RejoiningAnEndedRunStartsAloneOnceTheOthersAreDead) {
+  auto peer = start_peer(1, {"--epochs", "1", "--limit-train", "1000", "--catch-up",
+                             "--catch-up-timeout-ms", "500", "--startup-wait", "600"});
+  ASSERT_EQ(peer->wait(std::chrono::seconds(120)), 0) << peer->output();
+  const std::string& out = peer->output();
+  EXPECT_NE(out.find("rank 1: every other peer is dead"), std::string::npos) << out;
+  EXPECT_EQ(out.find("starting anyway"), std::string::npos) << "it waited out --startup-wait";
+  EXPECT_GT(final_accuracy(out), 0.0) << out;
+}
+
 TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
   const auto run = [&](const std::vector<std::string>& args) {
     ChildProcess child(rumor_bin(), args);
