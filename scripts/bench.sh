@@ -60,7 +60,7 @@ fi
 
 echo
 echo "== 4 rumor peers vs 4-rank PyTorch DDP: seconds to 0.87 test accuracy"
-peer_configs=(--config "defaults=" --config "average-1peer=--rule average --topology one-peer-exponential")
+peer_configs=(--config "defaults=" --config "push-sum=--rule push-sum --topology exponential --catch-up-lag 0 --publish-every 1")
 if ((quick)); then
   python3 "$root/scripts/bench_peers.py" --rumor "$build_dir/src/peer/rumor" --seeds 1 \
     --max-wait 10 "${peer_configs[@]}"

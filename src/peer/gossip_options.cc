@@ -19,6 +19,7 @@ GossipConfig peer_gossip_defaults() {
   c.rule = "average";
   c.topology = "one-peer-exponential";
   c.catch_up_lag = 100;
+  c.publish_every = 2;
   return c;
 }
 

@@ -10,9 +10,10 @@ class App;
 
 namespace rumor {
 
-// The engine's defaults, except three that `rumor peer` chooses for training time to accuracy
+// The engine's defaults, except four that `rumor peer` chooses for training time to accuracy
 // (docs/GOSSIP.md, "How the defaults were chosen"): the one-sided `average` rule over the
-// one-peer exponential graph, and a peer 100 steps behind pulls a neighbour's state. The
+// one-peer exponential graph, publishing every 2 steps, and a peer 100 steps behind pulls a
+// neighbour's state. The
 // library keeps push-sum (it preserves the mean of what it averages exactly) and no catch-up
 // (replacing a user's parameters and step must be asked for).
 GossipConfig peer_gossip_defaults();
