@@ -292,15 +292,25 @@ struct TrainingResult {
   double wall_seconds = 0.0;
 };
 
-// `peers` Trainers as threads, each on its iid shard, one epoch; with `publish_every` > 0,
-// each has a GossipEngine (default rule and topology, publishing every that many steps)
-// hooked around its steps; 0 = no gossip.
-TrainingResult train_peers(const TrainTestSplit& data, int peers, int publish_every,
+// One gossip configuration of the training table: publish_every 0 = no gossip.
+struct GossipSetting {
+  std::string name;
+  int publish_every = 0;
+  std::string rule = "push-sum";
+  std::string topology = "exponential";
+};
+
+// `peers` Trainers as threads, each on its iid shard, one epoch; unless `setting` is "off",
+// each has a GossipEngine (its rule, topology and publishing interval) hooked around its steps.
+TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSetting& setting,
                            const std::string& tag) {
+  const int publish_every = setting.publish_every;
   TrainOptions options;
   options.epochs = 1;
   GossipConfig config;
   config.model = options.model;
+  config.rule = setting.rule;
+  config.topology = setting.topology;
   config.publish_every = std::max(1, publish_every);
   auto cluster = testing_cluster::make_training_cluster(data, peers, options, config, tag,
                                                         publish_every > 0);
@@ -337,17 +347,24 @@ void bench_training(bool quick) {
   if (quick) data = {data.train.head(2048), data.test.head(512)};
   // Off first, then on, then off again: the reference is the mean of the two off runs, so a
   // drift in machine load during the run shows as a difference between them.
-  // Every configuration runs `repeats` times, interleaved (off, 1, 2, 4, 8, off, 1, ...), so
+  // Every configuration runs `repeats` times, interleaved (off, then each setting, off, ...), so
   // that drifting machine load hits them all alike; each row shows its median run (by mean
   // samples/s). The reference is gossip off.
-  const std::vector<int> configs = {0, 1, 2, 4, 8};
+  const std::vector<GossipSetting> configs = {
+      {"gossip off", 0},
+      {"push-sum, every 1", 1},
+      {"push-sum, every 2", 2},
+      {"push-sum, every 4", 4},
+      {"push-sum, every 8", 8},
+      {"average 1-peer, every 1", 1, "average", "one-peer-exponential"},
+      {"average 1-peer, every 2", 2, "average", "one-peer-exponential"},
+  };
   const int repeats = quick ? 1 : 3;
   std::vector<std::vector<TrainingResult>> runs(configs.size());
   for (int rep = 0; rep < repeats; ++rep) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
       runs[c].push_back(train_peers(data, peers, configs[c],
-                                    "train-" + std::to_string(configs[c]) + "-" +
-                                        std::to_string(rep)));
+                                    "train-" + std::to_string(c) + "-" + std::to_string(rep)));
     }
   }
   const auto mean = [](const std::vector<double>& v) {
@@ -370,12 +387,9 @@ void bench_training(bool quick) {
     const TrainingResult r = median_run(runs[c]);
     const auto [lo, hi] =
         std::minmax_element(r.samples_per_second.begin(), r.samples_per_second.end());
-    const std::string name = configs[c] == 0
-                                 ? std::string("gossip off")
-                                 : "gossip, publish every " + std::to_string(configs[c]);
-    std::printf("%-26s %12.0f %12.0f %12.0f %9.2f %7s\n", name.c_str(),
+    std::printf("%-26s %12.0f %12.0f %12.0f %9.2f %7s\n", configs[c].name.c_str(),
                 mean(r.samples_per_second), *lo, *hi, r.wall_seconds,
-                configs[c] == 0 ? "-" : format("%.3f", mean(r.samples_per_second) / ref).c_str());
+                c == 0 ? "-" : format("%.3f", mean(r.samples_per_second) / ref).c_str());
   }
   std::printf(
       "\nsamples/s: per peer (mean over peers; min and max), training time only (the Trainer's\n"
@@ -383,8 +397,10 @@ void bench_training(bool quick) {
       "  peers run at once as threads, with gossip or without, on %u hardware threads.\n"
       "ratio: against gossip off (%.0f samples/s); each row is the median of %d interleaved\n"
       "  runs.\n"
-      "  Gossip: push-sum on the exponential graph, publishing every 1, 2, 4, 8 steps\n"
-      "  (mix() before every step applies whatever arrived).\n",
+      "  Gossip: push-sum on the exponential graph (the library's default: 2 messages per\n"
+      "  publish) or the average rule on the one-peer exponential graph (1 message; every 2\n"
+      "  steps is rumor peer's default), publishing every N steps; mix() before every step\n"
+      "  applies whatever arrived.\n",
       peers, std::thread::hardware_concurrency(), ref, repeats);
 }
 
