@@ -71,13 +71,12 @@ void FaultConfig::validate() const {
   }
 }
 
-FaultyTransport::FaultyTransport(std::unique_ptr<Transport> inner, FaultConfig config,
+FaultyTransport::FaultyTransport(std::unique_ptr<Transport> decorated, FaultConfig config,
                                  std::uint64_t seed)
-    : inner_(std::move(inner)), config_(std::move(config)), rng_(seed) {
-  RUMOR_CHECK(inner_ != nullptr, "FaultyTransport needs an inner transport");
+    : ForwardingTransport(std::move(decorated)), config_(std::move(config)), rng_(seed) {
   config_.validate();
-  in_line_.assign(inner_->num_peers(), 0);
-  held_.resize(inner_->num_peers());
+  in_line_.assign(inner().num_peers(), 0);
+  held_.resize(inner().num_peers());
   timer_ = std::jthread([this](std::stop_token stop) { timer_main(stop); });
 }
 
@@ -144,7 +143,7 @@ Message FaultyTransport::corrupted_copy(const Message& message, std::uint64_t bi
 
 SendResult FaultyTransport::send(std::uint32_t peer, Message message,
                                  std::chrono::milliseconds wait) {
-  if (peer >= held_.size()) return inner_->send(peer, std::move(message), wait);
+  if (peer >= held_.size()) return inner().send(peer, std::move(message), wait);
   std::unique_lock lock(mutex_);
   // A fixed pattern of draws per call, whatever the config: the same seed and sends replay
   // the same faults, and changing one probability does not shift the others' decisions.
@@ -214,13 +213,13 @@ SendResult FaultyTransport::send(std::uint32_t peer, Message message,
 
 SendResult FaultyTransport::send_now(std::uint32_t peer, Message message,
                                      std::chrono::milliseconds wait) {
-  const SendResult result = inner_->send(peer, std::move(message), wait);
+  const SendResult result = inner().send(peer, std::move(message), wait);
   std::optional<Held> held;
   {
     std::lock_guard lock(mutex_);
     held.swap(held_[peer]);
   }
-  if (held && inner_->try_send(peer, std::move(held->message)) != SendResult::kQueued) {
+  if (held && inner().try_send(peer, std::move(held->message)) != SendResult::kQueued) {
     std::lock_guard lock(mutex_);
     ++stats_.send_failed;
   }
@@ -269,7 +268,7 @@ void FaultyTransport::timer_main(std::stop_token stop) {
       }
     }
     for (Delayed& d : expired_holds) {
-      if (inner_->try_send(d.peer, std::move(d.message)) != SendResult::kQueued) ++failed;
+      if (inner().try_send(d.peer, std::move(d.message)) != SendResult::kQueued) ++failed;
     }
     lock.lock();
     stats_.send_failed += failed;
@@ -281,7 +280,7 @@ std::optional<Message> FaultyTransport::receive(std::chrono::milliseconds timeou
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    std::optional<Message> message = inner_->receive(std::max(left, std::chrono::milliseconds(0)));
+    std::optional<Message> message = inner().receive(std::max(left, std::chrono::milliseconds(0)));
     if (!message) return std::nullopt;
     std::lock_guard lock(mutex_);
     if (!config_.partitioned.contains(message->header.sender)) return message;

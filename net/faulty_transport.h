@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "net/transport.h"
+#include "net/forwarding_transport.h"
 
 namespace rumor {
 
@@ -67,7 +67,7 @@ struct FaultStats {
   std::uint64_t send_failed = 0;      // delayed messages the inner transport refused
 };
 
-class FaultyTransport final : public Transport {
+class FaultyTransport final : public ForwardingTransport {
  public:
   FaultyTransport(std::unique_ptr<Transport> inner, FaultConfig config, std::uint64_t seed);
   // Stops the timer thread; messages still delayed or held are discarded.
@@ -76,23 +76,13 @@ class FaultyTransport final : public Transport {
   void set_config(FaultConfig config);  // validates; applies to later sends and receives
   FaultConfig config() const;
   FaultStats stats() const;
-  Transport& inner() { return *inner_; }
 
-  std::uint32_t rank() const override { return inner_->rank(); }
-  std::uint32_t num_peers() const override { return inner_->num_peers(); }
-  std::string endpoint() const override { return inner_->endpoint(); }
-  void connect(std::uint32_t peer, const std::string& endpoint) override {
-    inner_->connect(peer, endpoint);
-  }
-  void disconnect(std::uint32_t peer) override { inner_->disconnect(peer); }
-  void refresh(std::uint32_t peer) override { inner_->refresh(peer); }
   // A dropped or partitioned message still returns kQueued (the network ate it, not the
   // queue). A message sent at once returns the inner transport's result; a delayed one
   // returns kQueued and a later refusal is counted in stats().send_failed.
   [[nodiscard]] SendResult send(std::uint32_t peer, Message message,
                                 std::chrono::milliseconds wait) override;
   std::optional<Message> receive(std::chrono::milliseconds timeout) override;
-  NetCounters counters() const override { return inner_->counters(); }
 
  private:
   using Time = std::chrono::steady_clock::time_point;
@@ -112,7 +102,6 @@ class FaultyTransport final : public Transport {
   SendResult send_now(std::uint32_t peer, Message message, std::chrono::milliseconds wait);
   void timer_main(std::stop_token stop);
 
-  std::unique_ptr<Transport> inner_;
   mutable std::mutex mutex_;
   std::condition_variable_any wake_;
   FaultConfig config_;

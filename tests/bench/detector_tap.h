@@ -14,7 +14,7 @@
 
 #include "core/clock.h"
 #include "gossip/failure_detector.h"
-#include "net/transport.h"
+#include "net/forwarding_transport.h"
 
 namespace rumor {
 
@@ -29,35 +29,23 @@ struct Setting {
 // thread), as the engine updates its own once per heartbeat interval. Records when each
 // detector last declared each peer dead. Thread-safe (receive() on the I/O thread, the rest on
 // any).
-class TapTransport final : public Transport {
+class TapTransport final : public ForwardingTransport {
  public:
-  TapTransport(std::unique_ptr<Transport> inner, const std::vector<Setting>& settings,
+  TapTransport(std::unique_ptr<Transport> tapped, const std::vector<Setting>& settings,
                std::chrono::milliseconds update_every)
-      : inner_(std::move(inner)), update_every_(update_every), next_update_(clock_.now()) {
+      : ForwardingTransport(std::move(tapped)),
+        update_every_(update_every),
+        next_update_(clock_.now()) {
     for (const Setting& s : settings) {
-      detectors_.emplace_back(static_cast<int>(inner_->num_peers()),
-                              static_cast<int>(inner_->rank()), s.config, clock_,
+      detectors_.emplace_back(static_cast<int>(inner().num_peers()),
+                              static_cast<int>(inner().rank()), s.config, clock_,
                               s.credit_pauses ? Clock::Duration(update_every) : Clock::Duration{});
-      died_at_.emplace_back(inner_->num_peers());
+      died_at_.emplace_back(inner().num_peers());
     }
   }
 
-  std::uint32_t rank() const override { return inner_->rank(); }
-  std::uint32_t num_peers() const override { return inner_->num_peers(); }
-  std::string endpoint() const override { return inner_->endpoint(); }
-  void connect(std::uint32_t peer, const std::string& endpoint) override {
-    inner_->connect(peer, endpoint);
-  }
-  void disconnect(std::uint32_t peer) override { inner_->disconnect(peer); }
-  void refresh(std::uint32_t peer) override { inner_->refresh(peer); }
-  [[nodiscard]] SendResult send(std::uint32_t peer, Message message,
-                                std::chrono::milliseconds wait) override {
-    return inner_->send(peer, std::move(message), wait);
-  }
-  NetCounters counters() const override { return inner_->counters(); }
-
   std::optional<Message> receive(std::chrono::milliseconds timeout) override {
-    std::optional<Message> message = inner_->receive(timeout);
+    std::optional<Message> message = inner().receive(timeout);
     std::lock_guard lock(mutex_);
     const Clock::TimePoint now = clock_.now();
     for (FailureDetector& d : detectors_) {
@@ -100,7 +88,6 @@ class TapTransport final : public Transport {
   }
 
  private:
-  std::unique_ptr<Transport> inner_;
   SteadyClock clock_;
   mutable std::mutex mutex_;
   std::vector<FailureDetector> detectors_;
