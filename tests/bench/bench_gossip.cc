@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -333,8 +334,8 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSe
 }
 
 // Prints the table, or the reason there is none (no data set).
-void bench_training(bool quick) {
-  const int peers = 4;
+// `peers` trainers as threads: 4 (two per core here) by default.
+void bench_training(bool quick, int peers) {
   std::printf("\n3. Training, %d peers (threads) on 1/%d iid shards, 1 epoch, gossip on vs off\n\n",
               peers, peers);
   TrainTestSplit data;
@@ -405,18 +406,27 @@ void bench_training(bool quick) {
 }
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "bench_gossip: %s\nusage: bench_gossip [--quick]\n", message.c_str());
+  std::fprintf(stderr, "bench_gossip: %s\nusage: bench_gossip [--quick] [--training-peers N]\n",
+               message.c_str());
   return 2;
 }
 
 int run(int argc, char** argv) {
   bool quick = false;
+  int training_peers = 4;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--quick") {
       quick = true;
+    } else if (arg == "--training-peers" && i + 1 < argc) {
+      const std::string value = argv[++i];
+      training_peers = std::atoi(value.c_str());
+      if (training_peers < 2 || training_peers > 64) {
+        return usage_error("--training-peers " + value + ": expected 2..64");
+      }
     } else if (arg == "-h" || arg == "--help") {
-      std::printf("usage: bench_gossip [--quick]\n");
+      std::printf("usage: bench_gossip [--quick] [--training-peers N]\n"
+                  "  --training-peers N  trainers in table 3 (default 4)\n");
       return 0;
     } else {
       return usage_error("unknown argument '" + std::string(arg) + "'");
@@ -486,7 +496,7 @@ int run(int argc, char** argv) {
       "time: median over %d repetitions of ~%.0f ms of back-to-back calls or cycles, axpby and\n"
       "  cycles alternating.\n",
       reps, rep_s * 1e3);
-  bench_training(quick);
+  bench_training(quick, training_peers);
   std::printf("\nTotal run %.1f s.\n", seconds_since(start));
   return 0;
 }
