@@ -302,9 +302,15 @@ struct GossipEngine::Impl {
     }
     ++round;
     if (neighbours.empty()) return;
-    backend.copy_to_host(host_params.data(), params, count * sizeof(float));
-    if (config.max_norm_ratio > 0.0) own_norm.store(l2_norm(host_params));
-    for (auto& out : rule->outgoing(host_params, neighbours, static_cast<std::uint64_t>(step), maker)) {
+    // The rule copies what it sends into its messages: parameters in host memory are read in
+    // place (they do not change before publish() returns); others are copied to the host once.
+    std::span<const float> snapshot(params, count);
+    if (!backend.host_accessible()) {
+      backend.copy_to_host(host_params.data(), params, count * sizeof(float));
+      snapshot = host_params;
+    }
+    if (config.max_norm_ratio > 0.0) own_norm.store(l2_norm(snapshot));
+    for (auto& out : rule->outgoing(snapshot, neighbours, static_cast<std::uint64_t>(step), maker)) {
       send(std::move(out));
     }
     rounds.fetch_add(1);
