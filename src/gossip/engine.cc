@@ -19,6 +19,7 @@
 #include "gossip/staleness.h"
 #include "gossip/topology.h"
 #include "kernels/backend.h"
+#include "net/dtype.h"
 
 namespace rumor {
 namespace {
@@ -158,7 +159,7 @@ struct GossipEngine::Impl {
 
   // Sixteen float lanes the compiler vectorises, summed in double: a plausibility check needs
   // a few digits, not a double pass per element (which cost as much as the rest of publish()).
-  static double l2_norm(std::span<const float> values) {
+  static double sum_of_squares(std::span<const float> values) {
     constexpr std::size_t kLanes = 16;
     std::array<float, kLanes> lanes{};
     std::size_t i = 0;
@@ -168,6 +169,24 @@ struct GossipEngine::Impl {
     double sum = 0.0;
     for (float lane : lanes) sum += lane;
     for (; i < values.size(); ++i) sum += static_cast<double>(values[i]) * values[i];
+    return sum;
+  }
+  static double l2_norm(std::span<const float> values) { return std::sqrt(sum_of_squares(values)); }
+
+  // I/O thread: the L2 norm of a message's parameters, decoded a cache-sized chunk at a time
+  // (no copy of the whole payload: the rule decodes it again anyway).
+  double payload_norm(const Message& message) {
+    const std::size_t n = message.header.count;
+    const std::size_t width = wire_dtype_size(message.header.dtype);
+    const std::span<const std::byte> bytes = message.payload.bytes();
+    norm_chunk.resize(kNormChunk);
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; i += kNormChunk) {
+      const std::size_t len = std::min(kNormChunk, n - i);
+      const std::span<float> chunk(norm_chunk.data(), len);
+      decode_floats(bytes.subspan(i * width, len * width), message.header.dtype, chunk);
+      sum += sum_of_squares(chunk);
+    }
     return std::sqrt(sum);
   }
 
@@ -207,9 +226,7 @@ struct GossipEngine::Impl {
     if (config.max_norm_ratio <= 0.0 || message.header.dtype == WireDType::kFloat64) {
       return false;
     }
-    outlier_scratch.resize(message.header.count);
-    payload_to_floats(message, outlier_scratch);
-    outlier_norm = l2_norm(outlier_scratch);
+    outlier_norm = payload_norm(message);
     {
       std::lock_guard lock(norms_mutex);
       peer_norm[sender] = outlier_norm;
@@ -546,7 +563,8 @@ struct GossipEngine::Impl {
   std::vector<std::int64_t> peer_step;
   std::vector<bool> ever_heard;  // (mutex)
   std::vector<bool> warned_outlier;      // I/O thread
-  std::vector<float> outlier_scratch;    // I/O thread
+  static constexpr std::size_t kNormChunk = 4096;
+  std::vector<float> norm_chunk;         // I/O thread: payload_norm()'s scratch
   std::mutex norms_mutex;                // guards the three below
   std::vector<double> peer_norm;         // L2 norm of each peer's latest PARAMS
   std::vector<double> reference_norms;   // implausible()'s scratch
