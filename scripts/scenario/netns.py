@@ -58,11 +58,25 @@ def unavailable_reason() -> str | None:
     if missing:
         return (f"network = \"netns\" needs {', '.join(missing)} "
                 "(Debian: apt-get install iproute2 iptables; scripts/setup.sh installs them)")
-    probe = f"rumor-{os.getpid()}-probe"   # root in a container may still lack CAP_SYS_ADMIN
+    # Root in a container may still lack CAP_SYS_ADMIN, or the kernel the tbf qdisc or the
+    # iptables statistic match: try all three in a throw-away namespace.
+    probe = f"rumor-{os.getpid()}-probe"
     result = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
     if result.returncode != 0:
         return f"cannot create a network namespace here: {result.stderr.strip()}"
-    _quiet("ip", "netns", "del", probe)
+    try:
+        for what, command in (
+                ("a tc tbf qdisc", ["tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate",
+                                    "1mbit", "burst", "16384", "latency", "100ms"]),
+                ("an iptables statistic rule", ["iptables", "-A", "OUTPUT", "-o", "lo", "-m",
+                                                "statistic", "--mode", "random",
+                                                "--probability", "0.5", "-j", "DROP"])):
+            result = subprocess.run(["ip", "netns", "exec", probe, *command],
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                return f"cannot set {what} in a network namespace here: {result.stderr.strip()}"
+    finally:
+        _quiet("ip", "netns", "del", probe)
     return None
 
 
