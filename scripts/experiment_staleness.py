@@ -178,17 +178,17 @@ def main():
     done = {key(r) for r in records}
     plan = [(rule, h, m, seed) for seed in args.seeds for rule in args.rules
             for h in args.half_lives for m in args.max_staleness]
-    todo = [p for p in plan if (*p, args.epochs, args.jitter_ms) not in done]
+    pending = [p for p in plan if (*p, args.epochs, args.jitter_ms) not in done]
     if not args.table_only:
-        print(f"{len(plan)} runs, {len(plan) - len(todo)} already done; load average "
+        print(f"{len(plan)} runs, {len(plan) - len(pending)} already done; load average "
               f"{os.getloadavg()[0]:.1f}", flush=True)
-        for i, (rule, half_life, max_staleness, seed) in enumerate(todo):
+        for i, (rule, half_life, max_staleness, seed) in enumerate(pending):
             record = run_cluster(args, rule, half_life, max_staleness, seed)
             with open(results, "a") as f:
                 f.write(json.dumps(record) + "\n")
             records.append(record)
             accuracy, t_target, dropped = run_figures(record)
-            print(f"[{i + 1}/{len(todo)}] {rule} half-life {half_life:g} max-staleness "
+            print(f"[{i + 1}/{len(pending)}] {rule} half-life {half_life:g} max-staleness "
                   f"{max_staleness} seed {seed}: acc {accuracy:.4f}, t(0.87) {t_target:.2f} s, "
                   f"dropped {100 * dropped:.1f}%, wall {record['wall_seconds']} s, load "
                   f"{record['load_average']:.1f}", flush=True)
