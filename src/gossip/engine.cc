@@ -3,11 +3,11 @@
 #include "rumor/engine.h"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/clock.h"
@@ -19,6 +19,7 @@
 #include "gossip/staleness.h"
 #include "gossip/topology.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/host_reductions.h"
 #include "net/dtype.h"
 
 namespace rumor {
@@ -86,8 +87,7 @@ struct GossipEngine::Impl {
     if (config.max_norm_ratio > 0.0) {
       // The norm check's own reference until the first publish: a liar's message may arrive
       // before that (publish() refreshes it).
-      backend.copy_to_host(host_params.data(), params, count * sizeof(float));
-      own_norm.store(l2_norm(host_params));
+      own_norm.store(l2_norm(host_snapshot()));
     }
     send_to_all(MessageType::kHello);
     io_thread = std::thread([this] { io_loop(); });
@@ -157,21 +157,18 @@ struct GossipEngine::Impl {
     }
   }
 
-  // Sixteen float lanes the compiler vectorises, summed in double: a plausibility check needs
-  // a few digits, not a double pass per element (which cost as much as the rest of publish()).
-  static double sum_of_squares(std::span<const float> values) {
-    constexpr std::size_t kLanes = 16;
-    std::array<float, kLanes> lanes{};
-    std::size_t i = 0;
-    for (; i + kLanes <= values.size(); i += kLanes) {
-      for (std::size_t l = 0; l < kLanes; ++l) lanes[l] += values[i + l] * values[i + l];
-    }
-    double sum = 0.0;
-    for (float lane : lanes) sum += lane;
-    for (; i < values.size(); ++i) sum += static_cast<double>(values[i]) * values[i];
-    return sum;
+  static double l2_norm(std::span<const float> values) {
+    return std::sqrt(host_sum_squares(values.data(), values.size()));
   }
-  static double l2_norm(std::span<const float> values) { return std::sqrt(sum_of_squares(values)); }
+
+  // Owner thread: the parameters as host floats. The rule copies what it sends into its
+  // messages, so parameters in host memory are read in place (they do not change before the
+  // caller returns); others are copied to the host once.
+  std::span<const float> host_snapshot() {
+    if (backend.host_accessible()) return {params, count};
+    backend.copy_to_host(host_params.data(), params, count * sizeof(float));
+    return host_params;
+  }
 
   // I/O thread: the L2 norm of a message's parameters, decoded a cache-sized chunk at a time
   // (no copy of the whole payload: the rule decodes it again anyway).
@@ -185,53 +182,60 @@ struct GossipEngine::Impl {
       const std::size_t len = std::min(kNormChunk, n - i);
       const std::span<float> chunk(norm_chunk.data(), len);
       decode_floats(bytes.subspan(i * width, len * width), message.header.dtype, chunk);
-      sum += sum_of_squares(chunk);
+      sum += host_sum_squares(chunk.data(), chunk.size());
     }
     return std::sqrt(sum);
   }
 
-  // Whether parameters of L2 norm `norm` are implausible (GossipConfig::max_norm_ratio):
-  // outside the ratio of the median of the norms this peer knows — its own at its last publish
-  // and the latest PARAMS of every peer ever heard. Peers that died or left still count: their
-  // last norm says what honest parameters look like, so a liar that outlives the honest peers
-  // is still outvoted. A median needs three norms: until a third is known (start-up) the
-  // reference is our own norm; in a world of two peers the check abstains — nobody can tell
-  // which one is wrong, and comparing with our own norm would make two honest replicas that
-  // drifted apart reject each other for good. All-zero parameters (a model that has not
-  // stepped yet, here or there) are not judged. Any thread (norms_mutex).
-  bool implausible(double norm) {
-    const double mine = own_norm.load();
-    if (config.max_norm_ratio <= 0.0 || norm == 0.0 || mine <= 0.0) return false;
+  // Judges parameters of L2 norm `norm` (GossipConfig::max_norm_ratio) against the median of
+  // the norms this peer knows — its own at its last publish and the latest PARAMS of every
+  // peer ever heard — and returns that reference when `norm` is outside the ratio (nullopt:
+  // plausible, or not judged). `sender` >= 0 first records `norm` as that peer's. Peers that
+  // died or left still count: their last norm says what honest parameters look like, so a
+  // liar that outlives the honest peers is still outvoted. A median needs three norms: until
+  // a third is known (start-up) the reference is our own norm; in a world of two peers the
+  // check abstains — nobody can tell which one is wrong, and comparing with our own norm would
+  // make two honest replicas that drifted apart reject each other for good. All-zero
+  // parameters (a model that has not stepped yet, here or there) are not judged. Any thread.
+  std::optional<double> implausible(double norm, int sender) {
     std::lock_guard lock(norms_mutex);
+    if (sender >= 0) peer_norm[sender] = norm;
+    const double mine = own_norm.load();
+    if (config.max_norm_ratio <= 0.0 || norm == 0.0 || mine <= 0.0) return std::nullopt;
     reference_norms.assign(1, mine);
     for (int p = 0; p < world; ++p) {
       if (p != rank && peer_norm[p] > 0.0) reference_norms.push_back(peer_norm[p]);
     }
+    double reference = mine;  // until a third norm is known (start-up): our own, cautiously
     if (reference_norms.size() >= 3) {
       const auto middle = reference_norms.begin() + reference_norms.size() / 2;
       std::nth_element(reference_norms.begin(), middle, reference_norms.end());
-      reference_norm = *middle;
-    } else if (world > 2) {
-      reference_norm = mine;  // until a third norm is known (start-up): our own, cautiously
-    } else {
-      return false;  // two peers: nobody can ever tell which one is wrong
+      reference = *middle;
+    } else if (world <= 2) {
+      return std::nullopt;  // two peers: nobody can ever tell which one is wrong
     }
-    return !(norm <= reference_norm * config.max_norm_ratio &&
-             norm >= reference_norm / config.max_norm_ratio);
+    const bool plausible = norm <= reference * config.max_norm_ratio &&
+                           norm >= reference / config.max_norm_ratio;
+    return plausible ? std::nullopt : std::optional<double>(reference);
   }
 
-  // I/O thread: records a PARAMS message's norm as its sender's and judges it (implausible()).
-  // Robust push-sum's running totals (float64) are not parameters and are not checked.
-  bool is_outlier(const Message& message, int sender) {
+  // I/O thread: rejects (counts, logs once per sender) a PARAMS message whose parameters are
+  // implausible. Robust push-sum's running totals (float64) are not parameters: not checked.
+  bool reject_implausible(const Message& message, int sender) {
     if (config.max_norm_ratio <= 0.0 || message.header.dtype == WireDType::kFloat64) {
       return false;
     }
-    outlier_norm = payload_norm(message);
-    {
-      std::lock_guard lock(norms_mutex);
-      peer_norm[sender] = outlier_norm;
+    const double norm = payload_norm(message);
+    const std::optional<double> reference = implausible(norm, sender);
+    if (!reference) return false;
+    rejected_outliers.fetch_add(1);
+    if (!warned_outlier[sender]) {  // once per sender; the count is in stats()
+      warned_outlier[sender] = true;
+      log(LogLevel::kWarn, "gossip: rank ", rank, " rejects parameters from peer ", sender,
+          " (L2 norm ", norm, " against the median ", *reference,
+          ": outside the max-norm-ratio ", config.max_norm_ratio, "); counting further ones");
     }
-    return implausible(outlier_norm);
+    return true;
   }
 
   PeerState detector_state(int peer) {
@@ -276,14 +280,7 @@ struct GossipEngine::Impl {
       }
     }
     if (reconnect) transport->refresh(static_cast<std::uint32_t>(sender));
-    if (header.type == MessageType::kParams && is_outlier(message, sender)) {
-      rejected_outliers.fetch_add(1);
-      if (!warned_outlier[sender]) {  // once per sender; the count is in stats()
-        warned_outlier[sender] = true;
-        log(LogLevel::kWarn, "gossip: rank ", rank, " rejects parameters from peer ", sender,
-            " (L2 norm ", outlier_norm, " against the median ", reference_norm,
-            ": outside the max-norm-ratio ", config.max_norm_ratio, "); counting further ones");
-      }
+    if (header.type == MessageType::kParams && reject_implausible(message, sender)) {
       changed.notify_all();
       return;
     }
@@ -319,13 +316,7 @@ struct GossipEngine::Impl {
     }
     ++round;
     if (neighbours.empty()) return;
-    // The rule copies what it sends into its messages: parameters in host memory are read in
-    // place (they do not change before publish() returns); others are copied to the host once.
-    std::span<const float> snapshot(params, count);
-    if (!backend.host_accessible()) {
-      backend.copy_to_host(host_params.data(), params, count * sizeof(float));
-      snapshot = host_params;
-    }
+    const std::span<const float> snapshot = host_snapshot();
     if (config.max_norm_ratio > 0.0) own_norm.store(l2_norm(snapshot));
     for (auto& out : rule->outgoing(snapshot, neighbours, static_cast<std::uint64_t>(step), maker)) {
       send(std::move(out));
@@ -424,10 +415,10 @@ struct GossipEngine::Impl {
       std::vector<float> state(reply.header.count);
       payload_to_floats(reply, state);
       const double norm = l2_norm(std::span<const float>(state.data(), count));
-      if (implausible(norm)) {
+      if (const std::optional<double> reference = implausible(norm, -1)) {
         // A liar's state would replace our parameters outright: ask someone else.
         log(LogLevel::kWarn, "gossip: rank ", rank, " refuses the state from peer ",
-            reply.header.sender, " (L2 norm ", norm, " against ", reference_norm,
+            reply.header.sender, " (L2 norm ", norm, " against ", *reference,
             ": outside the max-norm-ratio ", config.max_norm_ratio, ")");
         rejected_outliers.fetch_add(1);
         std::lock_guard refused(mutex);
@@ -565,11 +556,9 @@ struct GossipEngine::Impl {
   std::vector<bool> warned_outlier;      // I/O thread
   static constexpr std::size_t kNormChunk = 4096;
   std::vector<float> norm_chunk;         // I/O thread: payload_norm()'s scratch
-  std::mutex norms_mutex;                // guards the three below
+  std::mutex norms_mutex;                // guards the two below
   std::vector<double> peer_norm;         // L2 norm of each peer's latest PARAMS
   std::vector<double> reference_norms;   // implausible()'s scratch
-  double reference_norm = 0.0;           // the reference implausible() last used
-  double outlier_norm = 0.0;             // I/O thread
   std::atomic<double> own_norm{0.0};     // L2 norm of the parameters at the last publish
   std::vector<std::int64_t> peer_staleness;
   std::vector<int> watched;
