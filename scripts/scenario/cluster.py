@@ -22,6 +22,11 @@ from pathlib import Path
 
 from .spec import Scenario
 
+# What each peer counts across restarts: bad messages it rejected (validation), messages its
+# fault injection corrupted, parameter messages it sent as a Byzantine peer (lies), and
+# implausible parameters it rejected (outliers).
+COUNTERS = ("rejected", "corrupted", "lies", "outliers")
+
 CLEAR_FAULTS = {"drop": 0.0, "duplicate": 0.0, "corrupt": 0.0, "delay_ms": 0, "jitter_ms": 0,
                 "partition": [], "slowdown": 1.0, "byzantine": "none"}
 
@@ -55,30 +60,21 @@ class Peer:
         self.max_stall = 0.0
         self.starts = 0
         self.unexpected_exits: list[int] = []
-        self.rejected_before = 0   # bad messages counted by earlier incarnations
-        self.rejected_now = 0
-        self.corrupted_before = 0  # messages this peer's fault injection corrupted
-        self.corrupted_now = 0
-        self.lies_before = 0       # parameter messages this peer sent as a Byzantine peer
-        self.lies_now = 0
-        self.outliers_before = 0   # implausible parameters this peer rejected
-        self.outliers_now = 0
+        self.counted = dict.fromkeys(COUNTERS, 0)  # by earlier incarnations
+        self.counting = dict.fromkeys(COUNTERS, 0)  # by this one (its last /status)
 
-    @property
-    def lies(self) -> int:
-        return self.lies_before + self.lies_now
+    def total(self, counter: str) -> int:
+        """A COUNTERS entry over every incarnation of this peer."""
+        return self.counted[counter] + self.counting[counter]
 
-    @property
-    def outliers(self) -> int:
-        return self.outliers_before + self.outliers_now
 
-    @property
-    def rejected(self) -> int:
-        return self.rejected_before + self.rejected_now
-
-    @property
-    def corrupted(self) -> int:
-        return self.corrupted_before + self.corrupted_now
+def status_counters(status: dict) -> dict:
+    """The COUNTERS a /status answer holds (each incarnation counts from zero)."""
+    faults = status.get("faults") or {}
+    return {"rejected": sum(n.get("rejected", 0) for n in status.get("neighbours", [])),
+            "corrupted": faults.get("corrupted", 0),
+            "lies": faults.get("byzantine", 0),
+            "outliers": (status.get("gossip") or {}).get("rejected_outliers", 0)}
 
 
 class Cluster:
@@ -135,14 +131,9 @@ class Cluster:
         peer.state = "running"
         peer.http = None
         peer.starts += 1
-        peer.rejected_before += peer.rejected_now
-        peer.rejected_now = 0
-        peer.corrupted_before += peer.corrupted_now
-        peer.corrupted_now = 0
-        peer.lies_before += peer.lies_now
-        peer.lies_now = 0
-        peer.outliers_before += peer.outliers_now
-        peer.outliers_now = 0
+        for counter in COUNTERS:
+            peer.counted[counter] += peer.counting[counter]
+            peer.counting[counter] = 0
         peer.last_progress = time.monotonic()
         peer.faults_dirty = bool(peer.faults)
 
@@ -230,11 +221,7 @@ class Cluster:
             status = self._request(peer, "/status")
             if status is not None:
                 peer.status = status
-                peer.rejected_now = sum(n.get("rejected", 0)
-                                        for n in status.get("neighbours", []))
-                peer.corrupted_now = (status.get("faults") or {}).get("corrupted", 0)
-                peer.lies_now = (status.get("faults") or {}).get("byzantine", 0)
-                peer.outliers_now = (status.get("gossip") or {}).get("rejected_outliers", 0)
+                peer.counting = status_counters(status)
                 if status.get("step", 0) > peer.step or peer.step > status.get("step", 0):
                     peer.step = status.get("step", 0)
                     peer.last_progress = now

@@ -31,14 +31,16 @@ def main(out):
     plots.mkdir(exist_ok=True)
     peers = sorted(out.glob("peer-*.csv"), key=lambda p: int(p.stem.split("-")[1]))
     rows = {p.stem: list(csv.DictReader(open(p))) for p in peers}
-    events = [json.loads(l) for l in open(out / "events.jsonl")] if (out / "events.jsonl").exists() else []
+    events_file = out / "events.jsonl"
+    events = [json.loads(line) for line in open(events_file)] if events_file.exists() else []
     summary = json.loads((out / "summary.json").read_text())
 
     def mark(ax):
         for e in events:
             ax.axvline(e["t"], color="grey", linestyle=":", linewidth=0.8)
-            ax.annotate(f"{e['action']} {e.get('targets', '')}", (e["t"], 1), xycoords=("data", "axes fraction"),
-                        rotation=90, fontsize=6, va="top", color="grey")
+            ax.annotate(f"{e['action']} {e.get('targets', '')}", (e["t"], 1),
+                        xycoords=("data", "axes fraction"), rotation=90, fontsize=6, va="top",
+                        color="grey")
 
     for key, name in (("test_accuracy", "accuracy"), ("train_loss", "loss"),
                       ("staleness_mean", "staleness")):

@@ -58,7 +58,7 @@ def summary(name: str, outcome: Outcome, peers, checks: list[Check]) -> str:
         rows.append([str(p.rank), p.state, str(p.starts),
                      f"{o.final_step}/{o.total_steps}" if o.final_step is not None else
                      f"{p.step}/-", _fmt(o.final_accuracy), f"{o.max_stall:.1f}",
-                     str(p.rejected), ",".join(map(str, o.unexpected_exits)) or "-"])
+                     str(p.total("rejected")), ",".join(map(str, o.unexpected_exits)) or "-"])
     text = [f"scenario {name}: peers",
             table(["rank", "state", "starts", "step", "final acc", "max stall s", "rejected",
                    "crashes"], rows),

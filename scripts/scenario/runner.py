@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import expectations, report
-from .cluster import CLEAR_FAULTS, Cluster, PeerError
+from .cluster import CLEAR_FAULTS, COUNTERS, Cluster, PeerError
 from .expectations import Outcome, PeerOutcome
 from .netns import Network, NetnsUnavailable
 from .params import consensus_distance, read_params
@@ -229,10 +229,7 @@ class Run:
                     finished_params.append(p.out / "params.bin")
             peers.append(o)
         outcome = Outcome(peers=peers, timed_out=self.timed_out, error=self.error,
-                          rejected=sum(p.rejected for p in self.cluster.peers),
-                          corrupted=sum(p.corrupted for p in self.cluster.peers),
-                          lies=sum(p.lies for p in self.cluster.peers),
-                          outliers=sum(p.outliers for p in self.cluster.peers),
+                          **{c: sum(p.total(c) for p in self.cluster.peers) for c in COUNTERS},
                           rejected_reasons=_logged_drop_reasons(self.cluster.peers))
         outcome.unfired = [e.describe() for e in self.timeline.pending]
         outcome.skipped = [f"event {e['index']} ({e['action']}): {e['skipped']}"
