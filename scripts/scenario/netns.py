@@ -107,8 +107,6 @@ class Network:
         self.subnet = None      # "10.213.B"
         self.created: list[str] = []   # namespaces, for teardown
         self.root_link = f"rs{self.pid}r"
-        self.loss: dict[int, float] = {}
-        self.bandwidth: dict[int, float] = {}
 
     def namespace(self, rank: int) -> str:
         return f"{self.name}-{rank}"
@@ -169,25 +167,20 @@ class Network:
 
     def set_bandwidth(self, rank: int, mbit: float) -> None:
         """Limits the peer's upload to `mbit` Mbit/s (tc tbf); 0 removes the limit."""
-        ns = self.namespace(rank)
-        _quiet("ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", "eth0", "root")
-        self.bandwidth.pop(rank, None)
+        _quiet(*self.wrap(rank, ["tc", "qdisc", "del", "dev", "eth0", "root"]))
         if mbit > 0:
             rate = int(mbit * 1_000_000)
             burst = max(rate // 8 // 100, 16_384)   # 10 ms at the rate, at least 16 KiB
-            _run("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root", "tbf",
-                 "rate", f"{rate}bit", "burst", str(burst), "latency", "100ms")
-            self.bandwidth[rank] = mbit
+            _run(*self.wrap(rank, ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate",
+                                   f"{rate}bit", "burst", str(burst), "latency", "100ms"]))
 
     def set_loss(self, rank: int, p: float) -> None:
         """Drops each packet the peer sends with probability p (iptables); 0 removes it."""
-        ns = self.namespace(rank)
-        _quiet("ip", "netns", "exec", ns, "iptables", "-F", "OUTPUT")
-        self.loss.pop(rank, None)
+        _quiet(*self.wrap(rank, ["iptables", "-F", "OUTPUT"]))
         if p > 0:
-            _run("ip", "netns", "exec", ns, "iptables", "-A", "OUTPUT", "-o", "eth0", "-m",
-                 "statistic", "--mode", "random", "--probability", f"{p:.6f}", "-j", "DROP")
-            self.loss[rank] = p
+            _run(*self.wrap(rank, ["iptables", "-A", "OUTPUT", "-o", "eth0", "-m", "statistic",
+                                   "--mode", "random", "--probability", f"{p:.6f}", "-j",
+                                   "DROP"]))
 
     def teardown(self) -> None:
         """Removes everything setup() created (the iptables rules and qdiscs go with their

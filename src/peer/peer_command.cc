@@ -112,30 +112,25 @@ bool new_catch_up(const GossipEngine& engine, std::optional<CatchUp>& seen) {
 // or is out of reach, and nobody is coming. Returns how many peers were heard from.
 int wait_for_peers(const GossipEngine& engine, int needed, double limit_seconds, bool rejoining,
                    bool quiet) {
-  const auto heard = [&] {
-    int count = 0;
-    for (const GossipPeerStats& p : engine.stats().peers) count += p.step >= 0 ? 1 : 0;
-    return count;
-  };
-  const auto all_dead = [&] {
-    const std::vector<GossipPeerStats> peers = engine.stats().peers;
-    return std::all_of(peers.begin(), peers.end(),
-                       [](const GossipPeerStats& p) { return p.state == "dead"; });
-  };
   const int others = engine.world() - 1;
   needed = std::min(needed, others);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(limit_seconds));
   int last_reported = -1;
-  int n = heard();
-  for (; n < needed; n = heard()) {
+  while (true) {
+    const std::vector<GossipPeerStats> peers = engine.stats().peers;
+    const int n = static_cast<int>(std::count_if(
+        peers.begin(), peers.end(), [](const GossipPeerStats& p) { return p.step >= 0; }));
+    if (n >= needed) return n;
     if (std::chrono::steady_clock::now() >= deadline) {
       std::printf("rank %d: heard from %d of %d peers after %.0f s; starting anyway\n",
                   engine.rank(), n, others, limit_seconds);
       return n;
     }
-    if (rejoining && all_dead()) {
+    if (rejoining && std::all_of(peers.begin(), peers.end(), [](const GossipPeerStats& p) {
+          return p.state == "dead";
+        })) {
       std::printf("rank %d: every other peer is dead (the run has ended or is out of reach); "
                   "starting alone\n", engine.rank());
       return n;
@@ -147,7 +142,6 @@ int wait_for_peers(const GossipEngine& engine, int needed, double limit_seconds,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the I/O thread's view
   }
-  return n;
 }
 
 }  // namespace
