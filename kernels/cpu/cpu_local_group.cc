@@ -1,0 +1,101 @@
+#include "kernels/cpu/cpu_local_group.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace rumor {
+
+CpuLocalGroup::CpuLocalGroup(int size)
+    : size_(size),
+      buffers_(static_cast<std::size_t>(std::max(size, 0)), nullptr),
+      counts_(static_cast<std::size_t>(std::max(size, 0)), 0) {
+  if (size < 1) {
+    throw ConfigError("local group: needs at least 1 member, got " + std::to_string(size));
+  }
+}
+
+void CpuLocalGroup::abort(const std::string& reason) noexcept {
+  const std::lock_guard lock(mutex_);
+  if (!aborted_) {
+    aborted_ = true;
+    abort_reason_ = reason;
+  }
+  all_arrived_.notify_all();
+}
+
+void CpuLocalGroup::arrive_and_wait() {
+  std::unique_lock lock(mutex_);
+  const auto aborted = [this] {
+    return LocalGroupAborted("local group aborted: " + abort_reason_);
+  };
+  if (aborted_) throw aborted();
+  if (++arrived_ == size_) {
+    arrived_ = 0;
+    ++generation_;
+    all_arrived_.notify_all();
+    return;
+  }
+  const std::uint64_t generation = generation_;
+  all_arrived_.wait(lock, [&] { return generation_ != generation || aborted_; });
+  if (generation_ == generation) throw aborted();
+}
+
+void CpuLocalGroup::gather(int member, float* data, std::size_t n) {
+  RUMOR_CHECK(member >= 0 && member < size_, "member ", member, " of a group of ", size_);
+  buffers_[member] = data;
+  counts_[member] = n;
+  arrive_and_wait();
+  // Every member sees the same counts here, so either all go on or all throw.
+  for (int m = 1; m < size_; ++m) {
+    if (counts_[m] != counts_[0]) {
+      throw Error(detail::concat("local group: member 0 passed ", counts_[0],
+                                 " elements and member ", m, " passed ", counts_[m]));
+    }
+  }
+}
+
+std::pair<std::size_t, std::size_t> CpuLocalGroup::slice(int member, std::size_t n) const {
+  const auto k = static_cast<std::size_t>(size_);
+  const auto m = static_cast<std::size_t>(member);
+  return {n * m / k, n * (m + 1) / k};
+}
+
+void CpuLocalGroup::all_reduce_mean(int member, float* data, std::size_t n) {
+  if (size_ == 1) return;
+  gather(member, data, n);
+  const auto [first, last] = slice(member, n);
+  if (last > first) {
+    // Summed into member 0's buffer (this thread alone touches this slice of every buffer),
+    // in member order, then copied to the others: the same bits everywhere.
+    float* sum = buffers_[0] + first;
+    const std::size_t count = last - first;
+    for (int m = 1; m < size_; ++m) {
+      const float* x = buffers_[m] + first;
+      for (std::size_t i = 0; i < count; ++i) sum[i] += x[i];
+    }
+    const auto k = static_cast<float>(size_);
+    for (std::size_t i = 0; i < count; ++i) sum[i] /= k;
+    for (int m = 1; m < size_; ++m) std::memcpy(buffers_[m] + first, sum, count * sizeof(float));
+  }
+  arrive_and_wait();  // nobody returns (and reuses its buffer) before every slice is written
+}
+
+void CpuLocalGroup::broadcast(int member, float* data, std::size_t n, int root) {
+  RUMOR_CHECK(root >= 0 && root < size_, "broadcast root ", root, " of a group of ", size_);
+  if (size_ == 1) return;
+  gather(member, data, n);
+  const auto [first, last] = slice(member, n);
+  if (last > first) {
+    const float* source = buffers_[root] + first;
+    for (int m = 0; m < size_; ++m) {
+      if (m != root && buffers_[m] != buffers_[root]) {
+        std::memcpy(buffers_[m] + first, source, (last - first) * sizeof(float));
+      }
+    }
+  }
+  arrive_and_wait();
+}
+
+}  // namespace rumor
