@@ -17,16 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "core/abortable_barrier.h"
 #include "kernels/backend.h"
 
 namespace rumor {
 
 // Thrown by a member's call once the group was aborted (by any member), instead of waiting for
 // members that will never come. what() says why the group was aborted.
-class LocalGroupAborted : public Error {
- public:
-  using Error::Error;
-};
+using LocalGroupAborted = BarrierAborted;
 
 class LocalGroup {
  public:

@@ -10,43 +10,22 @@ namespace rumor {
 CpuLocalGroup::CpuLocalGroup(int size)
     : size_(size),
       buffers_(static_cast<std::size_t>(std::max(size, 0)), nullptr),
-      counts_(static_cast<std::size_t>(std::max(size, 0)), 0) {
+      counts_(static_cast<std::size_t>(std::max(size, 0)), 0),
+      barrier_(std::max(size, 1)) {
   if (size < 1) {
     throw ConfigError("local group: needs at least 1 member, got " + std::to_string(size));
   }
 }
 
 void CpuLocalGroup::abort(const std::string& reason) noexcept {
-  const std::lock_guard lock(mutex_);
-  if (!aborted_) {
-    aborted_ = true;
-    abort_reason_ = reason;
-  }
-  all_arrived_.notify_all();
-}
-
-void CpuLocalGroup::arrive_and_wait() {
-  std::unique_lock lock(mutex_);
-  const auto aborted = [this] {
-    return LocalGroupAborted("local group aborted: " + abort_reason_);
-  };
-  if (aborted_) throw aborted();
-  if (++arrived_ == size_) {
-    arrived_ = 0;
-    ++generation_;
-    all_arrived_.notify_all();
-    return;
-  }
-  const std::uint64_t generation = generation_;
-  all_arrived_.wait(lock, [&] { return generation_ != generation || aborted_; });
-  if (generation_ == generation) throw aborted();
+  barrier_.abort("local group aborted: " + reason);
 }
 
 void CpuLocalGroup::gather(int member, float* data, std::size_t n) {
   RUMOR_CHECK(member >= 0 && member < size_, "member ", member, " of a group of ", size_);
   buffers_[member] = data;
   counts_[member] = n;
-  arrive_and_wait();
+  barrier_.arrive_and_wait();
   // Every member sees the same counts here, so either all go on or all throw.
   for (int m = 1; m < size_; ++m) {
     if (counts_[m] != counts_[0]) {
@@ -79,7 +58,7 @@ void CpuLocalGroup::all_reduce_mean(int member, float* data, std::size_t n) {
     for (std::size_t i = 0; i < count; ++i) sum[i] /= k;
     for (int m = 1; m < size_; ++m) std::memcpy(buffers_[m] + first, sum, count * sizeof(float));
   }
-  arrive_and_wait();  // nobody returns (and reuses its buffer) before every slice is written
+  barrier_.arrive_and_wait();  // nobody returns (reusing its buffer) before all slices are in
 }
 
 void CpuLocalGroup::broadcast(int member, float* data, std::size_t n, int root) {
@@ -95,7 +74,7 @@ void CpuLocalGroup::broadcast(int member, float* data, std::size_t n, int root) 
       }
     }
   }
-  arrive_and_wait();
+  barrier_.arrive_and_wait();
 }
 
 }  // namespace rumor

@@ -7,13 +7,11 @@
 // every buffer, so all members hold the same bits.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/abortable_barrier.h"
 #include "kernels/local_group.h"
 
 namespace rumor {
@@ -33,20 +31,13 @@ class CpuLocalGroup final : public LocalGroup {
   // Publishes this member's buffer and waits until every member has (first barrier). Throws
   // LocalGroupAborted, or Error when the members disagree on n (every member throws then).
   void gather(int member, float* data, std::size_t n);
-  // Waits until every member arrives; throws LocalGroupAborted when the group is aborted.
-  void arrive_and_wait();
   // Member `member`'s share [first, last) of n elements.
   std::pair<std::size_t, std::size_t> slice(int member, std::size_t n) const;
 
   const int size_;
   std::vector<float*> buffers_;
   std::vector<std::size_t> counts_;
-  std::mutex mutex_;
-  std::condition_variable all_arrived_;
-  int arrived_ = 0;
-  std::uint64_t generation_ = 0;
-  bool aborted_ = false;
-  std::string abort_reason_;
+  AbortableBarrier barrier_;
 };
 
 }  // namespace rumor

@@ -90,8 +90,10 @@ void Trainer::load_batch(const Dataset& data, const std::size_t* indices, int co
   backend_.copy_from_host(labels_.data(), host_labels_.data(), count * sizeof(std::int32_t));
 }
 
-void Trainer::train_step(std::int64_t step, int count) {
+void Trainer::train_step(std::int64_t step, int count,
+                         const std::function<void(std::int64_t)>& gradients) {
   model_.forward_backward(images_.data(), labels_.data(), count);
+  if (gradients) gradients(step);
   optimizer_.step(model_.params().data(), model_.grads().data(), schedule_.at(step));
   backend_.axpby(count, 1.0f, model_.losses(), 1.0f, loss_sum_.data());
 }
@@ -147,7 +149,7 @@ void Trainer::report_progress(int epoch, const std::function<void(const Progress
   progress.total_steps = total_steps();
   progress.train_loss = take_mean_loss(loss_steps_);
   progress.lr = schedule_.at(step_ - 1);
-  progress.test = evaluate();
+  if (options_.evaluate) progress.test = evaluate();
   progress.train_seconds = train_seconds_;
   progress.samples_per_second =
       train_seconds_ > 0 ? static_cast<double>(step_) * options_.batch / train_seconds_ : 0.0;
@@ -177,7 +179,7 @@ void Trainer::run(const std::function<void(const Progress&)>& report, const Step
       const std::int64_t step = step_;
       if (hooks.before) hooks.before(step);
       load_batch(train_, order.data() + i * batch, batch);
-      train_step(step, batch);
+      train_step(step, batch, hooks.gradients);
       ++loss_steps_;
       step_ = step + 1;
       if (hooks.after) hooks.after(step);

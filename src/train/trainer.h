@@ -35,6 +35,9 @@ struct TrainOptions {
   std::uint64_t seed = 1;
   // Steps between test evaluations; 0 = at the end of every epoch only.
   int eval_every = 0;
+  // False: reports carry no test evaluation (Progress::test stays zero). For the follower
+  // replicas of a node, whose leader evaluates the parameters they all share.
+  bool evaluate = true;
 };
 
 struct Evaluation {
@@ -61,6 +64,9 @@ struct Progress {
 // 0-based index of the step.
 struct StepHooks {
   std::function<void(std::int64_t step)> before;  // before the batch of `step` is used
+  // After the backward pass of `step`, before the optimizer update: model().grads() holds this
+  // step's gradients and may be replaced (e.g. all-reduced across the replicas of a node).
+  std::function<void(std::int64_t step)> gradients = {};
   // After the update of `step`. Trainer::step() already counts it (== step + 1), so a
   // Trainer::checkpoint() taken here is the state after `step` (see periodic_checkpointer.h).
   std::function<void(std::int64_t step)> after;
@@ -102,6 +108,7 @@ class Trainer {
   Evaluation evaluate();
 
   Mlp& model() { return model_; }
+  const Mlp& model() const { return model_; }
   Sgd& optimizer() { return optimizer_; }
   std::int64_t steps_per_epoch() const { return steps_per_epoch_; }
   std::int64_t total_steps() const { return steps_per_epoch_ * options_.epochs; }
@@ -110,8 +117,10 @@ class Trainer {
   // Copies the examples at indices[0..batch) into the device batch buffers.
   void load_batch(const Dataset& data, const std::size_t* indices, int count);
   // One optimisation step on the batch already loaded; its per-example losses are added to
-  // loss_sum_ on the backend (no host round trip per step).
-  void train_step(std::int64_t step, int count);
+  // loss_sum_ on the backend (no host round trip per step). `gradients` (may be empty) runs
+  // between the backward pass and the update.
+  void train_step(std::int64_t step, int count,
+                  const std::function<void(std::int64_t)>& gradients);
   // Mean of the losses accumulated since the last call (reads them back and resets them).
   double take_mean_loss(std::int64_t steps);
   // Whether run() evaluates and reports after `steps` completed steps.
