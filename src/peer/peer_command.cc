@@ -161,6 +161,7 @@ CLI::App* add_peer_command(CLI::App& app, PeerCommandArgs& args) {
   cmd->add_option("--bind", args.bind,
                   "Listen on this HOST:PORT instead of the peer-list entry (e.g. 0.0.0.0:5555)");
   add_training_options(*cmd, args.train, args.device, args.threads);
+  add_local_replica_options(*cmd, args.local);
   add_data_options(*cmd, args.data_dir, args.limit_test);
   cmd->add_option("--shard", args.shard, "How the training set is split: iid or dirichlet:ALPHA")
       ->capture_default_str();
@@ -203,6 +204,8 @@ int run_peer_command(const PeerCommandArgs& args) {
   if (!(args.progress_seconds >= 0.0)) throw ConfigError("--progress-every: must be >= 0");
   if (!(args.startup_wait_seconds >= 0.0)) throw ConfigError("--startup-wait: must be >= 0");
   validate_checkpoint_args(args.checkpoint);
+  const std::vector<std::string> devices = replica_devices(args.device, args.local);
+  const LocalSync local_sync = LocalSync::parse(args.local.sync);
   const PeerList peers = load_peer_list(args.peers_path);
   const int world = static_cast<int>(peers.endpoints.size());
   const int rank =
@@ -218,11 +221,13 @@ int run_peer_command(const PeerCommandArgs& args) {
   const std::filesystem::path save_path =
       args.save_path.empty() ? out / "params.bin" : std::filesystem::path(args.save_path);
 
-  auto backend = make_backend(args.device, args.threads);
   const ShardedData data = load_sharded_data(args.data_dir, args.shard, rank, world,
                                              args.train.seed, args.limit_train, args.limit_test);
   SteadyClock clock;
-  Trainer trainer(*backend, args.train, data.train, data.test, clock);
+  LocalReplicas replicas(devices, args.threads, args.train, data.train, data.test, clock,
+                         local_sync);
+  Trainer& trainer = replicas.leader();
+  const int local = replicas.size();  // samples per step are local × --batch
   std::optional<CheckpointStore> store;
   std::filesystem::path resumed_from;
   if (!args.checkpoint.dir.empty()) {
@@ -230,6 +235,7 @@ int run_peer_command(const PeerCommandArgs& args) {
     resumed_from = resume_or_start(*store, trainer, rank, args.checkpoint.resume);
   }
   if (!resumed_from.empty()) gossip.catch_up = false;  // its own state is the better start
+  replicas.group().copy_leader_state();
 
   const std::size_t count = trainer.model().parameter_count();
   const std::string bind = bind_endpoint(peers.endpoints[rank], args.bind);
@@ -242,7 +248,8 @@ int run_peer_command(const PeerCommandArgs& args) {
     faulty = decorated.get();
     transport = std::move(decorated);
   }
-  GossipEngine engine(gossip, std::move(transport), peers.endpoints, rank, *backend,
+  GossipEngine engine(gossip, std::move(transport), peers.endpoints, rank,
+                      replicas.leader_backend(),
                       trainer.model().params().data(), count);
   engine.attach_state(trainer.optimizer().velocity().data(), count);
   PeerMonitor monitor(rank, world, trainer.total_steps(), args.train.epochs, engine, faulty,
@@ -267,7 +274,7 @@ int run_peer_command(const PeerCommandArgs& args) {
               "rule %s, topology %s%s\n",
               rank, world, bind.c_str(),
               http ? (", status on http://" + http->address()).c_str() : "",
-              args.train.model.c_str(), count, backend->name().c_str(), data.train.count,
+              args.train.model.c_str(), count, replicas.description().c_str(), data.train.count,
               data.test.count, args.shard.c_str(), args.train.epochs,
               static_cast<long long>(trainer.steps_per_epoch()), args.train.batch,
               gossip.rule.c_str(), gossip.topology.c_str(),
@@ -283,7 +290,10 @@ int run_peer_command(const PeerCommandArgs& args) {
   std::optional<CatchUp> caught;  // the last catch-up the trainer followed
   if (gossip.catch_up) {
     engine.mix();  // pulls the state of a live peer (--catch-up)
-    if (new_catch_up(engine, caught)) follow_catch_up(*caught, trainer, rank);
+    if (new_catch_up(engine, caught)) {
+      follow_catch_up(*caught, trainer, rank);
+      replicas.group().copy_leader_state();
+    }
   }
 
   ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
@@ -301,11 +311,10 @@ int run_peer_command(const PeerCommandArgs& args) {
   const auto started = clock.now();
   const std::int64_t first_step = trainer.step();
 
-  StepHooks hooks;
-  hooks.before = [&](std::int64_t) {
-    engine.mix();
-    slowdown.step_started();
-  };
+  NodeHooks node;
+  node.mix = [&](std::int64_t) { return engine.mix() > 0; };
+  StepHooks& hooks = node.step;
+  hooks.before = [&](std::int64_t) { slowdown.step_started(); };
   hooks.after = [&](std::int64_t step) {
     slowdown.step_finished(monitor.slowdown());
     engine.publish(step);
@@ -313,8 +322,9 @@ int run_peer_command(const PeerCommandArgs& args) {
     const std::int64_t done = step + 1;
     const int epoch = static_cast<int>(step / trainer.steps_per_epoch()) + 1;
     const double seconds = seconds_between(started, clock.now());
-    const double rate =
-        seconds > 0 ? static_cast<double>(done - first_step) * args.train.batch / seconds : 0.0;
+    const double rate = seconds > 0 ? static_cast<double>(done - first_step) * args.train.batch *
+                                          local / seconds
+                                    : 0.0;
     monitor.step_done(done, epoch, rate);
     if (!display.due()) return;
     line.step = done;
@@ -332,7 +342,9 @@ int run_peer_command(const PeerCommandArgs& args) {
   };
 
   std::optional<Progress> last;
-  const auto report = [&](const Progress& p) {
+  const auto report = [&](const Progress& leader) {
+    Progress p = leader;
+    p.samples_per_second *= local;  // the node's rate: every replica trained a batch
     nlohmann::json record = eval_record(p, rank);
     record["gossip"] = gossip_record(engine.stats());
     metrics.write(std::move(record));
@@ -351,10 +363,30 @@ int run_peer_command(const PeerCommandArgs& args) {
     }
     last = p;
   };
-  for (;;) {
-    trainer.run(report, hooks);
-    if (!catch_up_pending || stop.stop_requested()) break;
-    follow_catch_up(*caught, trainer, rank);
+  try {
+    for (;;) {
+      replicas.group().run(report, node);
+      if (!catch_up_pending || stop.stop_requested()) break;
+      follow_catch_up(*caught, trainer, rank);
+      replicas.group().copy_leader_state();
+    }
+  } catch (const std::exception& error) {
+    // A replica or the local group failed (e.g. NCCL): keep what the leader learnt.
+    display.finish();
+    std::string kept = "no checkpoint (no --checkpoint-dir)";
+    if (saver) {
+      try {
+        saver->save_now();
+        kept = "checkpoint of step " + std::to_string(trainer.step()) + " in " +
+               store->dir().string() + " (continue with --resume)";
+      } catch (const std::exception& save_error) {
+        kept = "the checkpoint could not be written either: " + std::string(save_error.what());
+      }
+    }
+    metrics.write({{"event", "failed"}, {"rank", rank}, {"step", trainer.step()},
+                   {"error", error.what()}});
+    throw Error("rank " + std::to_string(rank) + " stopped at step " +
+                std::to_string(trainer.step()) + ": " + error.what() + "; " + kept);
   }
   display.finish();
   if (saver) saver->save_now();
@@ -384,7 +416,12 @@ int run_peer_command(const PeerCommandArgs& args) {
   }
   if (save_path.has_parent_path()) std::filesystem::create_directories(save_path.parent_path());
   save_param_file(save_path, ParamFile{args.train.model, trainer.model().params().to_host()});
+  // Replicas kept by gradients are bit-identical, by params:H identical after the last
+  // average: anything else is a bug worth seeing.
+  const double divergence = replicas.group().max_divergence();
   metrics.write({{"event", "summary"},
+                 {"local_replicas", local},
+                 {"local_divergence", divergence},
                  {"rank", rank},
                  {"step", last->step},
                  {"total_steps", last->total_steps},
@@ -404,6 +441,10 @@ int run_peer_command(const PeerCommandArgs& args) {
               static_cast<unsigned long long>(stats.dropped_stale),
               static_cast<unsigned long long>(stats.rejected_outliers), save_path.c_str(),
               metrics_path.c_str());
+  if (local > 1) {
+    std::printf("local replicas: %d, %s (largest parameter difference from the leader %g)\n",
+                local, divergence == 0.0 ? "identical" : "NOT identical", divergence);
+  }
   return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "peer/checkpoint_options.h"
 #include "peer/gossip_options.h"
+#include "peer/local_replicas.h"
 #include "train/trainer.h"
 
 namespace CLI {
@@ -19,7 +20,8 @@ namespace rumor {
 struct PeerCommandArgs {
   TrainOptions train;
   std::string device = "cpu";
-  int threads = 1;
+  int threads = 1;              // per replica
+  LocalReplicaArgs local;       // hierarchical node: several replicas acting as one peer
   std::string data_dir;
   std::string shard = "iid";
   std::size_t limit_train = 0;  // 0 = the whole shard

@@ -64,9 +64,6 @@ struct Progress {
 // 0-based index of the step.
 struct StepHooks {
   std::function<void(std::int64_t step)> before;  // before the batch of `step` is used
-  // After the backward pass of `step`, before the optimizer update: model().grads() holds this
-  // step's gradients and may be replaced (e.g. all-reduced across the replicas of a node).
-  std::function<void(std::int64_t step)> gradients = {};
   // After the update of `step`. Trainer::step() already counts it (== step + 1), so a
   // Trainer::checkpoint() taken here is the state after `step` (see periodic_checkpointer.h).
   std::function<void(std::int64_t step)> after;
@@ -74,6 +71,9 @@ struct StepHooks {
   // makes run() return early (e.g. a stop signal arrived). Trainer::step() then says how far
   // the run got, and a later run() or a restored checkpoint continues from there.
   std::function<bool()> should_stop = {};
+  // After the backward pass of `step`, before the optimizer update: model().grads() holds this
+  // step's gradients and may be replaced (e.g. all-reduced across the replicas of a node).
+  std::function<void(std::int64_t step)> gradients = {};
 };
 
 class Trainer {

@@ -261,6 +261,51 @@ TEST_F(PeerTest, RejoiningAnEndedRunStartsAloneOnceTheOthersAreDead) {
   EXPECT_GT(final_accuracy(out), 0.0) << out;
 }
 
+// Hierarchical peers: 2 nodes of 2 replicas each (threads, CPU local group). Each node's
+// replicas end bit-identical, and each node reaches the accuracy of one replica trained alone
+// on all the data both nodes saw (same epochs), within a point.
+TEST_F(PeerTest, TwoNodesOfTwoReplicasKeepTheirReplicasIdenticalAndReachOneReplicasAccuracy) {
+  std::ofstream(dir_ / "nodes.txt") << "ipc://" << (dir_ / "n0").string() << "\n"
+                                    << "ipc://" << (dir_ / "n1").string() << "\n";
+  const std::vector<std::string> recipe = {"--epochs", "10", "--limit-test", "2000",
+                                           "--warmup-steps", "10"};
+  std::vector<std::unique_ptr<ChildProcess>> nodes;
+  for (int r = 0; r < 2; ++r) {
+    std::vector<std::string> args = {"peer", "--peers", (dir_ / "nodes.txt").string(),
+                                     "--rank", std::to_string(r), "--local-replicas", "2",
+                                     "--out", (dir_ / ("node-" + std::to_string(r))).string(),
+                                     "--limit-train", "6000", "--http", "off"};
+    args.insert(args.end(), recipe.begin(), recipe.end());
+    nodes.push_back(std::make_unique<ChildProcess>(rumor_bin(), args));
+  }
+  std::vector<std::string> alone_args = {"train", "--limit-train", "12000", "--out",
+                                         (dir_ / "alone").string()};
+  alone_args.insert(alone_args.end(), recipe.begin(), recipe.end());
+  ChildProcess alone(rumor_bin(), alone_args);
+  ASSERT_EQ(alone.wait(std::chrono::seconds(180)), 0) << alone.output();
+  const double reference = final_accuracy(alone.output());
+  ASSERT_GT(reference, 0.8) << alone.output();
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_EQ(nodes[r]->wait(std::chrono::seconds(180)), 0) << nodes[r]->output();
+    const std::string& out = nodes[r]->output();
+    EXPECT_NE(out.find("2 replicas on cpu, cpu; gradients all-reduced every step"),
+              std::string::npos) << out;
+    EXPECT_NE(out.find("local replicas: 2, identical"), std::string::npos) << out;
+    EXPECT_GE(final_accuracy(out), reference - 0.01) << out;
+    EXPECT_EQ(out.find("applied 0,"), std::string::npos) << "the nodes did not gossip\n" << out;
+    // The summary record says the same.
+    std::ifstream metrics(dir_ / ("node-" + std::to_string(r)) / "metrics.jsonl");
+    nlohmann::json summary;
+    for (std::string line; std::getline(metrics, line);) {
+      const auto record = nlohmann::json::parse(line);
+      if (record["event"] == "summary") summary = record;
+    }
+    ASSERT_FALSE(summary.is_null()) << "no summary record";
+    EXPECT_EQ(summary["local_replicas"], 2);
+    EXPECT_EQ(summary["local_divergence"], 0.0);
+  }
+}
+
 TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
   const auto run = [&](const std::vector<std::string>& args) {
     ChildProcess child(rumor_bin(), args);
@@ -292,6 +337,20 @@ TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
   EXPECT_NE(out.find("key 'staleness_halflife' is not an option of 'rumor peer'"),
             std::string::npos)
       << out;
+  std::tie(code, out) = run({"peer", "--peers", peers, "--rank", "0", "--devices",
+                             "cuda:0,cuda:0"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--devices: cuda:0 is listed twice"), std::string::npos) << out;
+  std::tie(code, out) = run({"peer", "--peers", peers, "--rank", "0", "--devices", "cuda:7"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("cuda:7"), std::string::npos) << out;
+  std::tie(code, out) = run({"peer", "--peers", peers, "--rank", "0", "--local-replicas", "2",
+                             "--device", "cuda:0"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("list them with --devices"), std::string::npos) << out;
+  std::tie(code, out) = run({"peer", "--peers", peers, "--rank", "0", "--local-sync", "params:0"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("--local-sync"), std::string::npos) << out;
 }
 
 }  // namespace
