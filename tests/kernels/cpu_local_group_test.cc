@@ -28,7 +28,7 @@ class CpuLocalGroupSizes : public ::testing::TestWithParam<int> {};
 TEST_P(CpuLocalGroupSizes, AllReduceMeanIsExact) {
   const int k = GetParam();
   // Fewer elements than members, a few, and one that does not divide evenly into slices.
-  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{100003}}) {
+  for (const std::size_t n : {0, 1, 3, 100003}) {
     CpuLocalGroup group(k);
     std::vector<std::vector<float>> data(k, std::vector<float>(n));
     for (int m = 0; m < k; ++m) {
