@@ -116,6 +116,12 @@ CLI::App* add_ctl_command(CLI::App& app, CtlCommandArgs& args) {
   cmd->add_option_function<std::string>(
       "--byzantine", [&args](const std::string& mode) { args.fault_fields["byzantine"] = mode; },
       "faults: send wrong parameters with valid checksums: nan, garbage, scale:F, or none");
+  cmd->add_option_function<int>(
+         "--fail-replica",
+         [&args](const int& replica) { args.fault_fields["fail_replica"] = replica; },
+         "faults: make this local replica of a hierarchical node fail at its next step, as a "
+         "lost GPU would (the node saves its checkpoint and exits 1)")
+      ->check(CLI::Range(0, 1024));
   cmd->add_flag("--clear", args.clear,
                 "faults: reset every fault to none and slowdown to 1 (then apply the flags "
                 "given)");
@@ -126,8 +132,8 @@ int run_ctl_command(const CtlCommandArgs& args, std::ostream& out) {
   const HostPort peer = parse_host_port(args.address, "ADDR");
   if (sets_faults(args) && args.action != "faults") {
     throw ConfigError("--drop, --duplicate, --reorder, --corrupt, --delay-ms, --jitter-ms, "
-                      "--partition, --slowdown and --clear apply only to 'rumor ctl ADDR "
-                      "faults'");
+                      "--partition, --slowdown, --fail-replica and --clear apply only to "
+                      "'rumor ctl ADDR faults'");
   }
   if (args.json && args.action != "status") {
     throw ConfigError("--json applies only to 'rumor ctl ADDR status' (faults always prints "

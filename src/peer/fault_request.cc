@@ -20,7 +20,7 @@ using json = nlohmann::json;
 constexpr std::int64_t kMaxMilliseconds = 3'600'000;  // one hour
 constexpr const char* kValidKeys =
     "drop, duplicate, reorder, corrupt, delay_ms, jitter_ms, reorder_hold_ms, partition, "
-    "byzantine, slowdown";
+    "byzantine, slowdown, fail_replica";
 
 [[noreturn]] void reject(const std::string& key, const json& value, const char* valid) {
   throw ConfigError("faults: " + key + " = " + value.dump() + " (valid: " + valid + ")");
@@ -71,6 +71,18 @@ double slowdown(const std::string& key, const json& value) {
   return factor;
 }
 
+int replica(const std::string& key, const json& value) {
+  constexpr const char* kValid = "a local replica number >= 0, or -1 for none";
+  if (!value.is_number_integer()) reject(key, value, kValid);
+  if (value.is_number_unsigned()) {
+    if (value.get<std::uint64_t>() > 1024) reject(key, value, kValid);
+    return value.get<int>();
+  }
+  const std::int64_t r = value.get<std::int64_t>();
+  if (r < -1 || r > 1024) reject(key, value, kValid);
+  return static_cast<int>(r);
+}
+
 }  // namespace
 
 RuntimeFaults apply_fault_request(const json& body, const RuntimeFaults& current) {
@@ -90,6 +102,7 @@ RuntimeFaults apply_fault_request(const json& body, const RuntimeFaults& current
     else if (key == "reorder_hold_ms") t.reorder_hold = milliseconds(key, value);
     else if (key == "partition") t.partitioned = partition(key, value);
     else if (key == "slowdown") next.slowdown = slowdown(key, value);
+    else if (key == "fail_replica") next.fail_replica = replica(key, value);
     else if (key == "byzantine") {
       if (!value.is_string()) reject(key, value, "none, nan, garbage or scale:F");
       std::tie(t.byzantine, t.byzantine_scale) = parse_byzantine(value.get<std::string>());
@@ -120,7 +133,8 @@ json to_json(const RuntimeFaults& faults) {
           {"reorder_hold_ms", t.reorder_hold.count()},
           {"partition", t.partitioned},
           {"byzantine", byzantine_name(t.byzantine, t.byzantine_scale)},
-          {"slowdown", faults.slowdown}};
+          {"slowdown", faults.slowdown},
+          {"fail_replica", faults.fail_replica}};
 }
 
 }  // namespace rumor

@@ -6,6 +6,8 @@
 //   delay_ms, jitter_ms, reorder_hold_ms whole milliseconds in [0, 3600000]
 //   partition                           array of ranks cut off in both directions ([] heals)
 //   slowdown                            compute slowed by this factor, >= 1 (1 = none)
+//   fail_replica                        local replica (0..K-1) that fails at its next step, as a
+//                                       lost GPU would; -1 = none (hierarchical nodes)
 // docs/MONITORING.md documents them with examples.
 #pragma once
 
@@ -20,6 +22,7 @@ namespace rumor {
 struct RuntimeFaults {
   FaultConfig transport;
   double slowdown = 1.0;  // each training step takes this many times as long
+  int fail_replica = -1;  // local replica that fails at its next step; -1 = none
 };
 
 // `current` with the fields of `body` (a JSON object) applied. Throws ConfigError naming the

@@ -253,7 +253,7 @@ int run_peer_command(const PeerCommandArgs& args) {
                       trainer.model().params().data(), count);
   engine.attach_state(trainer.optimizer().velocity().data(), count);
   PeerMonitor monitor(rank, world, trainer.total_steps(), args.train.epochs, engine, faulty,
-                      args.slowdown, clock);
+                      args.slowdown, local, clock);
   std::optional<HttpServer> http;
   if (args.http != "off") {
     HttpHandlers handlers;
@@ -313,6 +313,12 @@ int run_peer_command(const PeerCommandArgs& args) {
 
   NodeHooks node;
   node.mix = [&](std::int64_t) { return engine.mix() > 0; };
+  node.replica_step = [&](int member, std::int64_t) {
+    if (monitor.fail_replica() == member) {
+      throw Error("replica " + std::to_string(member) +
+                  " failed: injected through POST /faults (fail_replica)");
+    }
+  };
   StepHooks& hooks = node.step;
   hooks.before = [&](std::int64_t) { slowdown.step_started(); };
   hooks.after = [&](std::int64_t step) {

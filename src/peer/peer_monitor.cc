@@ -8,14 +8,15 @@ namespace rumor {
 
 PeerMonitor::PeerMonitor(int rank, int world, std::int64_t total_steps, int epochs,
                          const GossipEngine& engine, FaultyTransport* faults, double slowdown,
-                         const Clock& clock)
+                         int local_replicas, const Clock& clock)
     : rank_(rank),
       world_(world),
       engine_(engine),
       faults_(faults),
       clock_(clock),
       started_(clock.now()),
-      slowdown_(slowdown) {
+      slowdown_(slowdown),
+      local_replicas_(local_replicas) {
   training_.rank = rank;
   training_.world = world;
   training_.total_steps = total_steps;
@@ -55,6 +56,7 @@ RuntimeFaults PeerMonitor::faults() const {
   RuntimeFaults faults;
   if (faults_ != nullptr) faults.transport = faults_->config();
   faults.slowdown = slowdown_.load();
+  faults.fail_replica = fail_replica_.load();
   return faults;
 }
 
@@ -67,8 +69,15 @@ void PeerMonitor::set_faults(const RuntimeFaults& faults) {
                         std::to_string(rank_) + ")");
     }
   }
+  if (faults.fail_replica >= local_replicas_) {
+    throw ConfigError("fail_replica: this node has " + std::to_string(local_replicas_) +
+                      " replica" + (local_replicas_ == 1 ? "" : "s") + " (0.." +
+                      std::to_string(local_replicas_ - 1) + "), not " +
+                      std::to_string(faults.fail_replica));
+  }
   faults_->set_config(faults.transport);
   slowdown_.store(faults.slowdown);
+  fail_replica_.store(faults.fail_replica);
 }
 
 }  // namespace rumor

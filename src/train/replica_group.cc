@@ -139,6 +139,7 @@ void ReplicaGroup::run_replica(int member, const std::function<void(const Progre
     steps.gradients = [&, grads](std::int64_t) { group_.all_reduce_mean(member, grads, count); };
   }
   steps.after = [&](std::int64_t step) {
+    if (hooks.replica_step) hooks.replica_step(member, step);
     if (averages_after(step)) group_.all_reduce_mean(member, params, count);
     if (leader && hooks.step.after) hooks.step.after(step);
   };

@@ -48,6 +48,9 @@ struct NodeHooks {
   // belongs to the group and must be empty; `should_stop` is asked of the leader alone, and
   // every replica stops after the same step.
   StepHooks step;
+  // Called on every replica's own thread after its update of `step`, before any average. For
+  // fault injection: what it throws fails that replica.
+  std::function<void(int member, std::int64_t step)> replica_step;
 };
 
 class ReplicaGroup {

@@ -306,6 +306,66 @@ TEST_F(PeerTest, TwoNodesOfTwoReplicasKeepTheirReplicasIdenticalAndReachOneRepli
   }
 }
 
+// A replica of a hierarchical node fails mid-run (injected through POST /faults, as a lost GPU
+// would): the node does not hang on the collectives, writes the leader's checkpoint, exits 1
+// saying where it is, and a restart with --resume continues from that step.
+TEST_F(PeerTest, AFailingReplicaStopsItsNodeWithACheckpointToResumeFrom) {
+  std::ofstream(dir_ / "one.txt") << "ipc://" << (dir_ / "solo").string() << "\n";
+  const auto start = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"peer", "--peers", (dir_ / "one.txt").string(),
+                                     "--rank", "0", "--local-replicas", "2",
+                                     "--out", (dir_ / "solo-out").string(),
+                                     "--limit-train", "3000", "--limit-test", "500",
+                                     "--epochs", "400", "--slowdown", "2",
+                                     "--checkpoint-dir", (dir_ / "solo-ckpt").string(),
+                                     "--checkpoint-every", "5",
+                                     "--progress-every", "0.05", "--http", "127.0.0.1:0",
+                                     "--enable-faults"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(rumor_bin(), args);
+  };
+  auto node = start({});
+  ASSERT_TRUE(wait_until({node.get()}, [&] { return last_progress_step(node->output()) >= 20; }))
+      << node->output();
+  std::ifstream in(dir_ / "solo-out" / "http.addr");
+  std::string address;
+  in >> address;
+  const auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"ctl", address, "faults"});
+    ChildProcess child(rumor_bin(), args);
+    const int code = child.wait(std::chrono::seconds(30));
+    wait_until({node.get()}, [] { return true; });  // keeps the node's pipe drained
+    return std::make_pair(code, child.output());
+  };
+  auto [code, out] = ctl({"--fail-replica", "2"});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("this node has 2 replicas (0..1), not 2"), std::string::npos) << out;
+  std::tie(code, out) = ctl({"--fail-replica", "1"});
+  ASSERT_EQ(code, 0) << out;
+
+  EXPECT_EQ(node->wait(std::chrono::seconds(60)), 1) << node->output();
+  const std::string failed = node->output();
+  EXPECT_NE(failed.find("replica 1 failed: injected through POST /faults"), std::string::npos)
+      << failed;
+  static const std::regex saved(R"(stopped at step (\d+): .*checkpoint of step (\d+) in)");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(failed, match, saved)) << failed;
+  const long stopped_at = std::stol(match[1]);
+  EXPECT_EQ(std::stol(match[2]), stopped_at);
+  EXPECT_GE(stopped_at, 20);
+
+  auto resumed = start({"--resume"});
+  ASSERT_TRUE(wait_until({resumed.get()}, [&] {
+    return last_progress_step(resumed->output()) > stopped_at;
+  })) << resumed->output();
+  static const std::regex from(R"(resuming from .*: step (\d+) of)");
+  const std::string restarted = resumed->output();
+  ASSERT_TRUE(std::regex_search(restarted, match, from)) << restarted;
+  EXPECT_EQ(std::stol(match[1]), stopped_at);
+  resumed->signal(SIGTERM);
+  EXPECT_EQ(resumed->wait(), 0) << resumed->output();
+}
+
 TEST_F(PeerTest, ConfigurationErrorsExitTwoAndSayWhatToFix) {
   const auto run = [&](const std::vector<std::string>& args) {
     ChildProcess child(rumor_bin(), args);

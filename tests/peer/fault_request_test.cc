@@ -28,7 +28,8 @@ void expect_rejected(const std::string& body, std::initializer_list<const char*>
 TEST(FaultRequest, FullBodySetsEveryField) {
   const RuntimeFaults f = parse_fault_request(
       R"({"drop": 0.1, "duplicate": 0.2, "reorder": 0.3, "corrupt": 0.4, "delay_ms": 50,
-          "jitter_ms": 7, "reorder_hold_ms": 90, "partition": [3, 1], "slowdown": 2.5})",
+          "jitter_ms": 7, "reorder_hold_ms": 90, "partition": [3, 1], "slowdown": 2.5,
+          "fail_replica": 1})",
       RuntimeFaults{});
   EXPECT_EQ(f.transport.drop, 0.1);
   EXPECT_EQ(f.transport.duplicate, 0.2);
@@ -39,6 +40,7 @@ TEST(FaultRequest, FullBodySetsEveryField) {
   EXPECT_EQ(f.transport.reorder_hold, milliseconds(90));
   EXPECT_EQ(f.transport.partitioned, (std::set<std::uint32_t>{1, 3}));
   EXPECT_EQ(f.slowdown, 2.5);
+  EXPECT_EQ(f.fail_replica, 1);
 }
 
 TEST(FaultRequest, AbsentFieldsKeepTheirCurrentValue) {
@@ -79,6 +81,8 @@ TEST(FaultRequest, OutOfRangeValuesNameTheKeyAndTheValidRange) {
   expect_rejected(R"({"slowdown": 0.5})", {"slowdown", ">= 1"});
   expect_rejected(R"({"partition": [-1]})", {"partition", "ranks"});
   expect_rejected(R"({"partition": [4294967296]})", {"partition"});
+  expect_rejected(R"({"fail_replica": -2})", {"fail_replica", "-1 for none"});
+  expect_rejected(R"({"fail_replica": 1.5})", {"fail_replica"});
 }
 
 TEST(FaultRequest, WrongTypesNameTheKey) {
@@ -119,7 +123,9 @@ TEST(FaultRequest, ToJsonRoundTrips) {
   f.transport.reorder_hold = milliseconds(13);
   f.transport.partitioned = {4, 5};
   f.slowdown = 6.0;
+  f.fail_replica = 3;
   const json j = to_json(f);
+  EXPECT_EQ(j["fail_replica"], 3);
   EXPECT_EQ(j["delay_ms"], 11);
   EXPECT_EQ(j["partition"], json::array({4, 5}));
   EXPECT_EQ(j["slowdown"], 6.0);
