@@ -36,7 +36,8 @@ cores=$(nproc)
 bench_args=()
 ((quick)) && bench_args=(--quick)
 
-for program in bench_kernels bench_transport bench_gossip bench_failure_detector bench_cuda; do
+for program in bench_kernels bench_transport bench_gossip bench_failure_detector bench_local_group \
+    bench_cuda; do
   exe="$build_dir/tests/bench/$program"
   [ -x "$exe" ] || continue
   echo

@@ -15,13 +15,10 @@
 namespace rumor {
 namespace {
 
+using testkit::mean_value;
+using testkit::member_values;
 using testkit::rethrow_any;
 using testkit::run_members;
-
-// Member m's value at i: integers, so sums and means by a power of two are exact.
-float integer_value(int member, std::size_t i) {
-  return static_cast<float>(member * 1000 + static_cast<int>(i % 97)) - 48.0f;
-}
 
 class CpuLocalGroupSizes : public ::testing::TestWithParam<int> {};
 
@@ -30,16 +27,12 @@ TEST_P(CpuLocalGroupSizes, AllReduceMeanIsExact) {
   // Fewer elements than members, a few, and one that does not divide evenly into slices.
   for (const std::size_t n : {0, 1, 3, 100003}) {
     CpuLocalGroup group(k);
-    std::vector<std::vector<float>> data(k, std::vector<float>(n));
-    for (int m = 0; m < k; ++m) {
-      for (std::size_t i = 0; i < n; ++i) data[m][i] = integer_value(m, i);
-    }
+    std::vector<std::vector<float>> data;
+    for (int m = 0; m < k; ++m) data.push_back(member_values(m, n));
     rethrow_any(run_members(k, [&](int m) { group.all_reduce_mean(m, data[m].data(), n); }));
     for (int m = 0; m < k; ++m) {
       for (std::size_t i = 0; i < n; ++i) {
-        double sum = 0.0;
-        for (int j = 0; j < k; ++j) sum += integer_value(j, i);
-        ASSERT_EQ(data[m][i], static_cast<float>(sum / k)) << "member " << m << " element " << i;
+        ASSERT_EQ(data[m][i], mean_value(k, i)) << "member " << m << " element " << i;
       }
     }
   }
@@ -50,10 +43,8 @@ TEST_P(CpuLocalGroupSizes, BroadcastCopiesTheRootToEveryMember) {
   const std::size_t n = 5001;
   for (int root = 0; root < k; ++root) {
     CpuLocalGroup group(k);
-    std::vector<std::vector<float>> data(k, std::vector<float>(n));
-    for (int m = 0; m < k; ++m) {
-      for (std::size_t i = 0; i < n; ++i) data[m][i] = integer_value(m, i);
-    }
+    std::vector<std::vector<float>> data;
+    for (int m = 0; m < k; ++m) data.push_back(member_values(m, n));
     const std::vector<float> expected = data[root];
     rethrow_any(run_members(k, [&](int m) { group.broadcast(m, data[m].data(), n, root); }));
     for (int m = 0; m < k; ++m) EXPECT_EQ(data[m], expected) << "member " << m << " root " << root;

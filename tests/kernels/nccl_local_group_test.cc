@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -16,12 +17,11 @@
 namespace rumor {
 namespace {
 
+using testkit::mean_value;
+using testkit::member_value;
+using testkit::member_values;
 using testkit::rethrow_any;
 using testkit::run_members;
-
-float integer_value(int member, std::size_t i) {
-  return static_cast<float>(member * 1000 + static_cast<int>(i % 97)) - 48.0f;
-}
 
 struct Gpus {
   std::vector<std::unique_ptr<Backend>> owned;
@@ -42,36 +42,28 @@ TEST(NcclLocalGroup, AllReduceMeanAndBroadcastAreExactOnEveryGpu) {
   ASSERT_EQ(group->kind(), "nccl");
   ASSERT_EQ(group->size(), k);
   const std::size_t n = 100003;
-  std::vector<std::vector<float>> results(k);
-  rethrow_any(run_members(k, [&](int m) {
-    Backend& backend = *gpus.backends[m];
-    std::vector<float> host(n);
-    for (std::size_t i = 0; i < n; ++i) host[i] = integer_value(m, i);
-    DeviceArray<float> data(backend, n);
-    data.upload(host);
-    group->all_reduce_mean(m, data.data(), n);
-    results[m] = data.to_host();  // synchronizes the compute stream the all-reduce is on
-  }));
+  // Runs `op` on every GPU, each starting from member_values, and returns what each ends with.
+  const auto on_every_gpu = [&](const std::function<void(int, float*)>& op) {
+    std::vector<std::vector<float>> results(k);
+    rethrow_any(run_members(k, [&](int m) {
+      DeviceArray<float> data(*gpus.backends[m], n);
+      data.upload(member_values(m, n));
+      op(m, data.data());
+      results[m] = data.to_host();  // synchronizes the compute stream the collective is on
+    }));
+    return results;
+  };
+  auto results = on_every_gpu([&](int m, float* data) { group->all_reduce_mean(m, data, n); });
   for (int m = 0; m < k; ++m) {
     for (std::size_t i = 0; i < n; ++i) {
-      double sum = 0.0;
-      for (int j = 0; j < k; ++j) sum += integer_value(j, i);
-      ASSERT_EQ(results[m][i], static_cast<float>(sum / k)) << "GPU " << m << " element " << i;
+      ASSERT_EQ(results[m][i], mean_value(k, i)) << "GPU " << m << " element " << i;
     }
   }
   const int root = k - 1;
-  rethrow_any(run_members(k, [&](int m) {
-    Backend& backend = *gpus.backends[m];
-    std::vector<float> host(n);
-    for (std::size_t i = 0; i < n; ++i) host[i] = integer_value(m, i);
-    DeviceArray<float> data(backend, n);
-    data.upload(host);
-    group->broadcast(m, data.data(), n, root);
-    results[m] = data.to_host();
-  }));
+  results = on_every_gpu([&](int m, float* data) { group->broadcast(m, data, n, root); });
   for (int m = 0; m < k; ++m) {
     for (std::size_t i = 0; i < n; ++i) {
-      ASSERT_EQ(results[m][i], integer_value(root, i)) << "GPU " << m << " element " << i;
+      ASSERT_EQ(results[m][i], member_value(root, i)) << "GPU " << m << " element " << i;
     }
   }
 }
