@@ -48,7 +48,7 @@ class LocalGroup {
 // A group joining one member per backend, members numbered as `backends`: a CpuLocalGroup when
 // every backend is host-accessible, an NcclLocalGroup when every backend is a distinct CUDA
 // device. Throws ConfigError naming the problem otherwise (mixed devices, a device listed
-// twice, a build without NCCL), or Error when NCCL fails to set up.
+// twice, a build without NCCL, NCCL failing to set up the communicator).
 std::unique_ptr<LocalGroup> make_local_group(const std::vector<Backend*>& backends);
 
 }  // namespace rumor

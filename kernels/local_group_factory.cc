@@ -37,7 +37,14 @@ std::unique_ptr<LocalGroup> make_local_group(const std::vector<Backend*>& backen
     RUMOR_CHECK(gpu != nullptr, backend->name(), " is neither a CPU nor a CUDA backend");
     gpus.push_back(gpu);
   }
-  return std::make_unique<NcclLocalGroup>(gpus);
+  try {
+    return std::make_unique<NcclLocalGroup>(gpus);
+  } catch (const Error& error) {
+    // At start-up nothing is lost yet: a configuration problem to fix before starting again.
+    throw ConfigError(std::string("--devices: NCCL could not join the GPUs: ") + error.what() +
+                      " (check that every listed GPU is visible and free; NCCL_DEBUG=WARN "
+                      "says more)");
+  }
 #else
   throw ConfigError("--devices: several GPUs in one node need NCCL, which this build does not "
                     "contain (rebuild with NCCL next to nvcc, or run one peer per GPU)");
