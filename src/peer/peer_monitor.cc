@@ -21,6 +21,7 @@ PeerMonitor::PeerMonitor(int rank, int world, std::int64_t total_steps, int epoc
   training_.world = world;
   training_.total_steps = total_steps;
   training_.epochs = epochs;
+  training_.local_replicas = local_replicas;
 }
 
 void PeerMonitor::step_done(std::int64_t steps, int epoch, double samples_per_second) {

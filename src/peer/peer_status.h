@@ -27,6 +27,7 @@ struct PeerStatus {
   double samples_per_second = 0.0;        // training throughput, recent average
   double uptime_seconds = 0.0;            // since the peer started
   double slowdown = 1.0;                  // compute slowed by this factor (fault injection)
+  int local_replicas = 1;                 // replicas of this node (docs/HIERARCHICAL.md)
   GossipStats gossip;                     // engine counters and one entry per neighbour
   std::optional<FaultStats> faults;       // present only when fault injection is enabled
 };

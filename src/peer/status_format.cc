@@ -166,6 +166,8 @@ void write_peer_metrics(PromWriter& w, const PeerStatus& s) {
   w.sample(s.uptime_seconds);
   w.family("rumor_slowdown_factor", "gauge", "Injected compute slowdown (1 = none).");
   w.sample(s.slowdown);
+  w.family("rumor_local_replicas", "gauge", "Replicas training as this peer (1 = one).");
+  w.sample(s.local_replicas);
 }
 
 void write_gossip_metrics(PromWriter& w, const GossipStats& g) {
@@ -248,6 +250,7 @@ nlohmann::json status_json(const PeerStatus& s) {
           {"samples_per_second", s.samples_per_second},
           {"uptime_seconds", s.uptime_seconds},
           {"slowdown", s.slowdown},
+          {"local_replicas", s.local_replicas},
           {"gossip", std::move(gossip)},
           {"neighbours", std::move(neighbours)},
           {"faults", std::move(faults)}};

@@ -41,6 +41,7 @@ inline PeerStatus sample_status(bool evaluated, bool faults) {
   s.samples_per_second = 2048.5;
   s.uptime_seconds = 3723.25;
   s.slowdown = 1.5;
+  s.local_replicas = 4;
   GossipStats& g = s.gossip;
   g.step = 1233;
   g.rounds = 11;

@@ -36,6 +36,7 @@ TEST(StatusJson, CarriesProgressAndLosses) {
   EXPECT_EQ(j["samples_per_second"], 2048.5);
   EXPECT_EQ(j["uptime_seconds"], 3723.25);
   EXPECT_EQ(j["slowdown"], 1.5);
+  EXPECT_EQ(j["local_replicas"], 4);
 }
 
 TEST(StatusJson, AbsentEvaluationAndFaultsAreNull) {
@@ -121,6 +122,7 @@ TEST(PrometheusText, PeerValuesMatchTheStruct) {
   EXPECT_EQ(text.value("rumor_samples_per_second", r), 2048.5);
   EXPECT_EQ(text.value("rumor_uptime_seconds", r), 3723.25);
   EXPECT_EQ(text.value("rumor_slowdown_factor", r), 1.5);
+  EXPECT_EQ(text.value("rumor_local_replicas", r), 4);
   EXPECT_EQ(text.type.at("rumor_step"), "gauge");
 }
 
