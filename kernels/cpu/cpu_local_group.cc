@@ -45,18 +45,21 @@ void CpuLocalGroup::all_reduce_mean(int member, float* data, std::size_t n) {
   if (size_ == 1) return;
   gather(member, data, n);
   const auto [first, last] = slice(member, n);
-  if (last > first) {
-    // Summed into member 0's buffer (this thread alone touches this slice of every buffer),
-    // in member order, then copied to the others: the same bits everywhere.
-    float* sum = buffers_[0] + first;
-    const std::size_t count = last - first;
+  // This thread alone touches [first, last) of every buffer. Chunk by chunk, the mean is summed
+  // in member order in a buffer that stays in L1, then written to every member: one read and
+  // one write of each buffer, and the same bits everywhere.
+  constexpr std::size_t kChunk = 1024;
+  alignas(64) float mean[kChunk];
+  const float k = static_cast<float>(size_);
+  for (std::size_t start = first; start < last; start += kChunk) {
+    const std::size_t count = std::min(kChunk, last - start);
+    std::memcpy(mean, buffers_[0] + start, count * sizeof(float));
     for (int m = 1; m < size_; ++m) {
-      const float* x = buffers_[m] + first;
-      for (std::size_t i = 0; i < count; ++i) sum[i] += x[i];
+      const float* x = buffers_[m] + start;
+      for (std::size_t i = 0; i < count; ++i) mean[i] += x[i];
     }
-    const auto k = static_cast<float>(size_);
-    for (std::size_t i = 0; i < count; ++i) sum[i] /= k;
-    for (int m = 1; m < size_; ++m) std::memcpy(buffers_[m] + first, sum, count * sizeof(float));
+    for (std::size_t i = 0; i < count; ++i) mean[i] /= k;
+    for (int m = 0; m < size_; ++m) std::memcpy(buffers_[m] + start, mean, count * sizeof(float));
   }
   barrier_.arrive_and_wait();  // nobody returns (reusing its buffer) before all slices are in
 }

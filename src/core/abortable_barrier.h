@@ -3,8 +3,10 @@
 //
 // std::barrier cannot be abandoned: a thread that throws leaves the others blocked forever.
 // Here abort() wakes every waiting thread, and every later arrival, with BarrierAborted.
+// Waiters spin briefly before they sleep, so short phases cost no futex wake-up.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -40,9 +42,10 @@ class AbortableBarrier {
   const int parties_;
   std::mutex mutex_;
   std::condition_variable phase_done_;
-  int arrived_ = 0;
-  std::uint64_t phase_ = 0;
-  bool aborted_ = false;
+  int arrived_ = 0;                       // mutex_
+  std::atomic<std::uint64_t> phase_{0};   // written under mutex_, read by spinning waiters
+  bool aborted_ = false;                  // mutex_
+  std::atomic<bool> aborted_flag_{false};  // aborted_, for spinning waiters
   std::string reason_;
 };
 
