@@ -60,6 +60,7 @@ class Peer:
         self.max_stall = 0.0
         self.starts = 0
         self.unexpected_exits: list[int] = []
+        self.failing_replica: int | None = None  # told to fail (fail-replica): exit 1 expected
         self.counted = dict.fromkeys(COUNTERS, 0)  # by earlier incarnations
         self.counting = dict.fromkeys(COUNTERS, 0)  # by this one (its last /status)
 
@@ -171,6 +172,11 @@ class Cluster:
         peer.faults.update(fields)
         peer.faults_dirty = True
 
+    def fail_replica(self, rank: int, replica: int) -> None:
+        """Makes local replica `replica` of the peer fail; the peer then stops (exit 1)."""
+        self.want_faults(rank, {"fail_replica": replica})
+        self.peers[rank].failing_replica = replica
+
     def running(self) -> list[Peer]:
         return [p for p in self.peers if p.state in ("running", "paused")]
 
@@ -199,7 +205,15 @@ class Cluster:
             code = peer.proc.poll()
             if code is not None:
                 peer.state = "exited"
-                if code != 0:
+                if code == 1 and peer.failing_replica is not None:
+                    # The injected replica failure stopped the node, as it should: it is down,
+                    # like a killed peer, until a restart event resumes it from its checkpoint.
+                    self.say(f"peer {peer.rank} stopped after its replica "
+                             f"{peer.failing_replica} failed (injected)")
+                    peer.state = "killed"
+                    peer.faults.pop("fail_replica", None)
+                    peer.failing_replica = None
+                elif code != 0:
                     peer.unexpected_exits.append(code)
                     self.say(f"peer {peer.rank} exited with {code} (see {peer.out}/peer.log)")
                 peer.http = None

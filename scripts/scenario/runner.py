@@ -158,6 +158,8 @@ class Run:
                 self.network.set_bandwidth(r, e.params["mbit"])
             elif e.action == "loss":
                 self.network.set_loss(r, e.params["p"])
+            elif e.action == "fail-replica":
+                c.fail_replica(r, e.params["replica"])
         if e.action == "partition":
             for r, cut in partition_sets(e.params["groups"], len(c.peers)).items():
                 c.want_faults(r, {"partition": cut})

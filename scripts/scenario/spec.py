@@ -46,6 +46,8 @@ ACTIONS = {
                            "none, nan, garbage or scale:F")},
     "bandwidth": {"mbit": (float, True, lambda v: v >= 0, "Mbit/s >= 0 (0: no limit)")},
     "loss": {"p": _PROB},
+    "fail-replica": {"replica": (int, True, lambda v: v >= 0,
+                                 "a local replica number >= 0 (the peers need --local-replicas)")},
     "churn": {"every": _POS, "for": _POS, "downtime": _POS,
               "min-live": (int, False, lambda v: v >= 1, "an integer >= 1")},
 }
@@ -80,6 +82,16 @@ class Cluster:
     network: str = "loopback"       # loopback | netns (then transport is tcp)
     options: dict = field(default_factory=dict)  # rule, topology, model, shard, limits
     flags: list = field(default_factory=list)    # extra arguments for every rumor peer
+
+    def local_replicas(self) -> int:
+        """The replicas per peer the flags ask for (--local-replicas K), else 1."""
+        flags = [str(f) for f in self.flags]
+        for i, flag in enumerate(flags):
+            if flag == "--local-replicas" and i + 1 < len(flags) and flags[i + 1].isdigit():
+                return int(flags[i + 1])
+            if flag.startswith("--local-replicas=") and flag.split("=", 1)[1].isdigit():
+                return int(flag.split("=", 1)[1])
+        return 1
 
     def peer_args(self) -> list[str]:
         """The `rumor peer` options this cluster gives every peer (no rank, paths or http)."""
@@ -316,6 +328,10 @@ def parse(doc: dict, quick: bool = False, source: str = "<scenario>") -> Scenari
             if e.action in NETNS_ACTIONS and cluster.network != "netns":
                 raise SpecError(f"event[{e.index}] ({e.action}): acts on real links between "
                                 "network namespaces: only with cluster.network = \"netns\"")
+            if e.action == "fail-replica" and e.params["replica"] >= cluster.local_replicas():
+                raise SpecError(f"event[{e.index}] (fail-replica): replica {e.params['replica']} "
+                                f"does not exist: the peers have {cluster.local_replicas()} (set "
+                                "cluster.flags = [\"--local-replicas\", \"K\", ...])")
         expect = _parse_expect(doc.get("expect", {}), cluster.peers)
     except SpecError as error:
         raise SpecError(f"{source}: {error}") from None

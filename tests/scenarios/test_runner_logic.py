@@ -99,6 +99,20 @@ class ParseTest(unittest.TestCase):
             cluster={"peers": 2, "network": "netns"},
             event=[{"do": "bandwidth", "at": 0, "mbit": -1}])))
 
+    def test_fail_replica_needs_that_replica(self):
+        event = [{"do": "fail-replica", "at": 1, "peers": [1], "replica": 1}]
+        msg = self.error(doc(event=event))
+        self.assertIn("event[0] (fail-replica): replica 1 does not exist: the peers have 1", msg)
+        s = spec.parse(doc(cluster={"peers": 2, "flags": ["--local-replicas", "2"]},
+                           event=event))
+        self.assertEqual(s.cluster.local_replicas(), 2)
+        self.assertEqual(s.events[0].params["replica"], 1)
+        self.assertIn("event[0].replica", self.error(doc(event=[
+            {"do": "fail-replica", "at": 1, "peers": [1], "replica": -1}])))
+        self.assertIn("'peers' is required", self.error(doc(
+            cluster={"peers": 2, "flags": ["--local-replicas=2"]},
+            event=[{"do": "fail-replica", "at": 1, "replica": 0}])))
+
     def test_expect_ranges(self):
         self.assertIn("expect.min-accuracy = 1.5",
                       self.error(doc(expect={"min-accuracy": 1.5})))
