@@ -144,6 +144,28 @@ int wait_for_peers(const GossipEngine& engine, int needed, double limit_seconds,
   }
 }
 
+// A replica or the local group failed mid-run (e.g. NCCL): keeps what the leader learnt (its
+// checkpoint, when checkpoints are on), records the failure and throws the error the program
+// exits with, saying where the checkpoint is.
+[[noreturn]] void stop_after_failure(const std::exception& error, int rank,
+                                     const Trainer& trainer, PeriodicCheckpointer* saver,
+                                     const CheckpointStore* store, MetricsLog& metrics) {
+  std::string kept = "no checkpoint (no --checkpoint-dir)";
+  if (saver != nullptr && store != nullptr) {
+    try {
+      saver->save_now();  // unless this step is saved already
+      kept = "checkpoint of step " + std::to_string(trainer.step()) + " in " +
+             store->dir().string() + " (continue with --resume)";
+    } catch (const std::exception& save_error) {
+      kept = "the checkpoint could not be written either: " + std::string(save_error.what());
+    }
+  }
+  metrics.write({{"event", "failed"}, {"rank", rank}, {"step", trainer.step()},
+                 {"error", error.what()}});
+  throw Error("rank " + std::to_string(rank) + " stopped at step " +
+              std::to_string(trainer.step()) + ": " + error.what() + "; " + kept);
+}
+
 }  // namespace
 
 CLI::App* add_peer_command(CLI::App& app, PeerCommandArgs& args) {
@@ -377,22 +399,9 @@ int run_peer_command(const PeerCommandArgs& args) {
       replicas.group().copy_leader_state();
     }
   } catch (const std::exception& error) {
-    // A replica or the local group failed (e.g. NCCL): keep what the leader learnt.
     display.finish();
-    std::string kept = "no checkpoint (no --checkpoint-dir)";
-    if (saver) {
-      try {
-        saver->save_now();
-        kept = "checkpoint of step " + std::to_string(trainer.step()) + " in " +
-               store->dir().string() + " (continue with --resume)";
-      } catch (const std::exception& save_error) {
-        kept = "the checkpoint could not be written either: " + std::string(save_error.what());
-      }
-    }
-    metrics.write({{"event", "failed"}, {"rank", rank}, {"step", trainer.step()},
-                   {"error", error.what()}});
-    throw Error("rank " + std::to_string(rank) + " stopped at step " +
-                std::to_string(trainer.step()) + ": " + error.what() + "; " + kept);
+    stop_after_failure(error, rank, trainer, saver ? &*saver : nullptr, store ? &*store : nullptr,
+                       metrics);
   }
   display.finish();
   if (saver) saver->save_now();
