@@ -3,7 +3,8 @@
 //
 // std::barrier cannot be abandoned: a thread that throws leaves the others blocked forever.
 // Here abort() wakes every waiting thread, and every later arrival, with BarrierAborted.
-// Waiters spin briefly before they sleep, so short phases cost no futex wake-up.
+// Waiters spin briefly before they sleep (when every party can have a core), so short phases
+// cost no futex wake-up.
 #pragma once
 
 #include <atomic>
@@ -40,6 +41,7 @@ class AbortableBarrier {
   BarrierAborted aborted_error() const;
 
   const int parties_;
+  const int spins_;  // how long a waiter spins before it sleeps (0 with more parties than cores)
   std::mutex mutex_;
   std::condition_variable phase_done_;
   int arrived_ = 0;                       // mutex_
