@@ -5,6 +5,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 
@@ -409,6 +410,16 @@ void payload_to_floats(const Message& message, std::span<float> out) {
   RUMOR_CHECK(out.size() == message.header.count, "payload has ", message.header.count,
               " elements, output span ", out.size());
   decode_floats(message.payload.bytes(), message.header.dtype, out);
+}
+
+std::optional<std::span<const float>> float32_view(const Message& message) {
+  if constexpr (std::endian::native != std::endian::little) return std::nullopt;
+  if (message.header.dtype != WireDType::kFloat32) return std::nullopt;
+  const std::span<const std::byte> bytes = message.payload.bytes();
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) != 0) return std::nullopt;
+  if (bytes.size() != message.header.count * sizeof(float)) return std::nullopt;
+  return std::span<const float>(reinterpret_cast<const float*>(bytes.data()),
+                                bytes.size() / sizeof(float));
 }
 
 }  // namespace rumor

@@ -150,4 +150,9 @@ std::uint64_t default_incarnation();
 // Converts a message's payload to float32 into `out` (out.size() must equal header.count).
 void payload_to_floats(const Message& message, std::span<float> out);
 
+// The payload as float32 values read in place (no copy, no decode) when its dtype is float32
+// and its bytes are float-aligned on a little-endian host; nullopt otherwise (decode it with
+// payload_to_floats). The view lives as long as the message's payload.
+std::optional<std::span<const float>> float32_view(const Message& message);
+
 }  // namespace rumor

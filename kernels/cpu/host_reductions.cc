@@ -21,4 +21,18 @@ double host_sum_squares(const float* x, std::size_t n) {
   return partial[0];
 }
 
+void host_accumulate(std::size_t n, double w, const float* __restrict x, double* __restrict acc,
+                     bool assign) {
+  if (assign) {
+    for (std::size_t i = 0; i < n; ++i) acc[i] = w * static_cast<double>(x[i]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) acc[i] += w * static_cast<double>(x[i]);
+  }
+}
+
+void host_fold(std::size_t n, const double* __restrict acc, double scale, float b,
+               float* __restrict y) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(acc[i] * scale) + b * y[i];
+}
+
 }  // namespace rumor

@@ -170,9 +170,10 @@ struct GossipEngine::Impl {
     return host_params;
   }
 
-  // I/O thread: the L2 norm of a message's parameters, decoded a cache-sized chunk at a time
-  // (no copy of the whole payload: the rule decodes it again anyway).
+  // I/O thread: the L2 norm of a message's parameters, read in place (float32) or decoded a
+  // cache-sized chunk at a time (no copy of the whole payload: the rule decodes it again).
   double payload_norm(const Message& message) {
+    if (const auto values = float32_view(message)) return l2_norm(*values);  // in place
     const std::size_t n = message.header.count;
     const std::size_t width = wire_dtype_size(message.header.dtype);
     const std::span<const std::byte> bytes = message.payload.bytes();

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/cpu/host_reductions.h"
 
 namespace rumor {
 namespace {
@@ -44,9 +45,29 @@ std::vector<Outgoing> AverageRule::outgoing(std::span<const float> params,
 std::vector<Outgoing> AverageRule::receive(const Incoming& incoming, std::uint64_t,
                                            MessageMaker&) {
   if (incoming.message.header.type != MessageType::kParams) return {};
-  Received received{payload_floats(incoming.message), incoming.staleness_factor};
+  Received received{incoming.message, {}, float32_view(incoming.message).has_value(),
+                    incoming.staleness_factor};
+  if (!received.in_place) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!spare_.empty()) {
+        received.decoded = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    received.decoded.resize(n_);
+    payload_to_floats(incoming.message, received.decoded);
+    received.message.payload = {};  // decoded: the wire bytes are no longer needed
+  }
+  std::map<std::uint32_t, Received>::node_type displaced;  // freed outside the lock
   std::lock_guard lock(mutex_);
-  latest_[incoming.message.header.sender] = std::move(received);
+  const auto it = latest_.find(incoming.message.header.sender);
+  if (it != latest_.end()) {
+    displaced = latest_.extract(it);
+    std::vector<float>& old = displaced.mapped().decoded;
+    if (!old.empty()) spare_.push_back(std::move(old));
+  }
+  latest_.emplace(incoming.message.header.sender, std::move(received));
   return {};
 }
 
@@ -57,10 +78,17 @@ MixResult AverageRule::apply(Backend& backend, float* params) {
     latest.swap(latest_);
   }
   MixResult result;
-  for (const auto& [sender, received] : latest) {
+  for (auto& [sender, received] : latest) {
     const float a = static_cast<float>(alpha_ * received.factor);
-    backend.axpby(n_, a, staging_.stage(backend, received.values), 1.0f - a, params);
+    const std::span<const float> values = received.in_place
+                                              ? *float32_view(received.message)
+                                              : std::span<const float>(received.decoded);
+    backend.axpby(n_, a, staging_.stage(backend, values), 1.0f - a, params);
     ++result.applied;
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& [sender, received] : latest) {
+    if (!received.decoded.empty()) spare_.push_back(std::move(received.decoded));
   }
   return result;
 }
@@ -123,13 +151,18 @@ std::vector<Outgoing> PushSumRule::receive(const Incoming& incoming, std::uint64
     return {};
   }
   if (!robust_) {
-    // Decoded outside the lock, into a buffer only this (I/O) thread uses: no allocation per
-    // message, and the owner's mix() is not held up by the conversion.
-    decoded_.resize(n_);
-    payload_to_floats(incoming.message, decoded_);
+    // A float32 payload is read in place; another dtype is decoded outside the lock, into a
+    // buffer only this (I/O) thread uses, so the owner's mix() is not held up by it.
+    std::optional<std::span<const float>> values = float32_view(incoming.message);
+    if (!values) {
+      decoded_.resize(n_);
+      payload_to_floats(incoming.message, decoded_);
+      values = decoded_;
+    }
     const double w = *header.weight;
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < n_; ++i) mass_[i] += w * static_cast<double>(decoded_[i]);
+    host_accumulate(n_, w, values->data(), mass_.data(), /*assign=*/mass_zero_);
+    mass_zero_ = false;
     received_weight_ += w;
     ++received_count_;
   } else {
@@ -142,6 +175,8 @@ std::vector<Outgoing> PushSumRule::receive(const Incoming& incoming, std::uint64
     if (*header.weight < seen.weight) return {};  // older totals: nothing new
     // The payload may be unaligned: read each total through memcpy.
     const std::byte* totals = incoming.message.payload.bytes().data();
+    if (mass_zero_) std::fill(mass_.begin(), mass_.end(), 0.0);
+    mass_zero_ = false;
     for (std::size_t i = 0; i < n_; ++i) {
       double total;
       std::memcpy(&total, totals + i * sizeof(double), sizeof(double));
@@ -164,11 +199,15 @@ MixResult PushSumRule::apply(Backend& backend, float* params) {
   }
   // x ← (w·x + Σ w_j·x_j) / (w + Σ w_j)
   const double total = weight_ + received_weight_;
-  to_floats(mass_, 1.0 / total, staged_);
-  backend.axpby(n_, 1.0f, staging_.stage(backend, staged_), static_cast<float>(weight_ / total),
-                params);
+  const float keep = static_cast<float>(weight_ / total);
+  if (backend.host_accessible()) {
+    host_fold(n_, mass_.data(), 1.0 / total, keep, params);  // one pass, nothing staged
+  } else {
+    to_floats(mass_, 1.0 / total, staged_);
+    backend.axpby(n_, 1.0f, staging_.stage(backend, staged_), keep, params);
+  }
   weight_ = total;
-  std::fill(mass_.begin(), mass_.end(), 0.0);
+  mass_zero_ = true;  // cleared by the next receive's assignment, not by a pass here
   received_weight_ = 0.0;
   received_count_ = 0;
   return result;
