@@ -384,6 +384,13 @@ Message MessageFactory::stamp(MessageType type, std::uint64_t step, Payload payl
 Message MessageFactory::make_floats(MessageType type, std::uint64_t step,
                                     std::span<const float> values, WireDType dtype,
                                     BufferPool& pool) {
+  std::uint64_t checksum = 0;
+  Payload payload = encode_payload(values, dtype, pool, checksum);
+  return stamp(type, step, std::move(payload), dtype, checksum);
+}
+
+Payload encode_payload(std::span<const float> values, WireDType dtype, BufferPool& pool,
+                       std::uint64_t& checksum) {
   const std::size_t element_size = wire_dtype_size(dtype);
   std::shared_ptr<Buffer> buffer = pool.acquire(values.size() * element_size);
   // Convert and hash chunk by chunk, so the hash reads what was just written from cache
@@ -396,9 +403,8 @@ Message MessageFactory::make_floats(MessageType type, std::uint64_t step,
     encode_floats(values.subspan(at, n), dtype, out);
     hash.update(out);
   }
-  const std::uint64_t checksum = hash.digest();
-  return stamp(type, step, Payload(std::shared_ptr<const Buffer>(std::move(buffer))), dtype,
-               checksum);
+  checksum = hash.digest();
+  return Payload(std::shared_ptr<const Buffer>(std::move(buffer)));
 }
 
 std::uint64_t default_incarnation() {

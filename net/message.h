@@ -143,6 +143,12 @@ class MessageFactory {
   std::atomic<std::uint64_t> next_sequence_{1};
 };
 
+// Converts `values` to `dtype` into a buffer from `pool` and sets `checksum` to the XXH3 of the
+// result: one pass over the values (conversion and checksum chunk by chunk, in cache). What
+// MessageFactory::make_floats() builds its payload with.
+Payload encode_payload(std::span<const float> values, WireDType dtype, BufferPool& pool,
+                       std::uint64_t& checksum);
+
 // Microseconds since the Unix epoch at the call: grows across restarts of a peer process, so a
 // restarted peer's messages order after its previous life's.
 std::uint64_t default_incarnation();

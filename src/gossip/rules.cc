@@ -19,8 +19,8 @@ std::vector<Outgoing> broadcast(MessageType type, std::span<const float> values,
   std::vector<Outgoing> out;
   for (int peer : neighbours) {
     Message message = out.empty()
-                          ? maker.factory.make_floats(type, step, values, maker.dtype, maker.pool)
-                          : maker.factory.make_like(out.front().message, step);
+                          ? maker.make_floats(type, step, values)
+                          : maker.make_like(out.front().message, step);
     message.header.weight = weight;
     out.push_back({static_cast<std::uint32_t>(peer), std::move(message)});
   }
@@ -122,9 +122,9 @@ Message PushSumRule::totals_message(const EdgeTotals& edge, std::uint64_t step,
                                     MessageMaker& maker) const {
   std::shared_ptr<Buffer> buffer = maker.pool.acquire(n_ * sizeof(double));
   std::memcpy(buffer->data(), edge.mass.data(), n_ * sizeof(double));
-  Message message = maker.factory.make(MessageType::kParams, step,
-                                       Payload(std::shared_ptr<const Buffer>(std::move(buffer))),
-                                       WireDType::kFloat64);
+  Message message = maker.make(MessageType::kParams, step,
+                               Payload(std::shared_ptr<const Buffer>(std::move(buffer))),
+                               WireDType::kFloat64);
   message.header.weight = edge.weight;
   return message;
 }
@@ -247,7 +247,7 @@ Outgoing PairwiseRule::serve_locked(const Message& request, std::uint64_t step,
                                     MessageMaker& maker) {
   const std::vector<float> mine = view_;
   Message reply =
-      maker.factory.make_floats(MessageType::kExchangeRep, step, mine, maker.dtype, maker.pool);
+      maker.make_floats(MessageType::kExchangeRep, step, mine);
   reply.header.reply_to = request.header.sequence;
   move_half_way_locked(payload_floats(request), mine);
   return {request.header.sender, std::move(reply)};
@@ -279,7 +279,7 @@ std::vector<Outgoing> PairwiseRule::outgoing(std::span<const float> params,
   if (outstanding_ || higher.empty()) return out;
   const int peer = higher[round_++ % higher.size()];
   Message request =
-      maker.factory.make_floats(MessageType::kExchangeReq, step, view_, maker.dtype, maker.pool);
+      maker.make_floats(MessageType::kExchangeReq, step, view_);
   outstanding_ = Outstanding{request.header.sequence, static_cast<std::uint32_t>(peer), view_, now};
   out.push_back({static_cast<std::uint32_t>(peer), std::move(request)});
   return out;
