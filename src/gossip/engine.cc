@@ -123,15 +123,15 @@ struct GossipEngine::Impl {
   // Hands one rule message to the transport; a refused one goes back to the rule. Exchange
   // replies may wait for room: their sender has already applied its half of the exchange.
   void send(Outgoing out) {
-    const MessageHeader header = out.message.header;
-    const auto wait = header.type == MessageType::kExchangeRep ? kReplyWait
-                                                               : std::chrono::milliseconds(0);
+    const Message kept = out.message;  // header and a shared reference to the payload
+    const auto wait = kept.header.type == MessageType::kExchangeRep ? kReplyWait
+                                                                    : std::chrono::milliseconds(0);
     const SendResult result = transport->send(out.peer, std::move(out.message), wait);
     if (result == SendResult::kQueued) {
       sent.fetch_add(1);
     } else {
       send_failures.fetch_add(1);
-      rule->unsent(out.peer, header);
+      rule->unsent(out.peer, kept);
     }
   }
 

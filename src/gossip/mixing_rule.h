@@ -111,9 +111,10 @@ class MixingRule {
     return {};
   }
 
-  // Either thread: the transport refused a message that outgoing() or receive() produced (a
-  // full queue, a closed transport). Rules take back what the message carried.
-  virtual void unsent(std::uint32_t /*peer*/, const MessageHeader& /*header*/) {}
+  // The engine's sender or I/O thread: the transport refused a message that outgoing() or
+  // receive() produced (a full queue, a closed transport). Rules take back what it carried.
+  // The owner may have mixed and trained since outgoing() (the sender thread sends later).
+  virtual void unsent(std::uint32_t /*peer*/, const Message& /*message*/) {}
 
   // Training thread: applies everything received since the last call to `params` (n floats in
   // `backend` memory). Does not block on the network.

@@ -3,6 +3,7 @@
 #include "gossip/rules.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/error.h"
@@ -193,32 +194,56 @@ std::vector<Outgoing> PushSumRule::receive(const Incoming& incoming, std::uint64
 MixResult PushSumRule::apply(Backend& backend, float* params) {
   std::lock_guard lock(mutex_);
   MixResult result{received_count_};
-  if (received_count_ == 0 || received_weight_ <= 0.0) {
+  if ((received_count_ == 0 && !returned_) || received_weight_ <= 0.0) {
     received_count_ = 0;
+    returned_ = false;
     return result;
   }
   // x ← (w·x + Σ w_j·x_j) / (w + Σ w_j)
   const double total = weight_ + received_weight_;
   const float keep = static_cast<float>(weight_ / total);
-  if (backend.host_accessible()) {
-    host_fold(n_, mass_.data(), 1.0 / total, keep, params);  // one pass, nothing staged
+  const double scale = 1.0 / total;
+  if (!std::isfinite(scale)) {
+    // Weights underflowed to subnormals (neighbours that took shares and never gave any
+    // back): 1/total overflows, mass/total does not.
+    staged_.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) staged_[i] = static_cast<float>(mass_[i] / total);
+    backend.axpby(n_, 1.0f, staging_.stage(backend, staged_), keep, params);
+  } else if (backend.host_accessible()) {
+    host_fold(n_, mass_.data(), scale, keep, params);  // one pass, nothing staged
   } else {
-    to_floats(mass_, 1.0 / total, staged_);
+    to_floats(mass_, scale, staged_);
     backend.axpby(n_, 1.0f, staging_.stage(backend, staged_), keep, params);
   }
   weight_ = total;
   mass_zero_ = true;  // cleared by the next receive's assignment, not by a pass here
   received_weight_ = 0.0;
   received_count_ = 0;
+  returned_ = false;
   return result;
 }
 
-void PushSumRule::unsent(std::uint32_t, const MessageHeader& header) {
-  // Plain push-sum: the share never left, so it stays here. (Robust: the edge totals already
-  // include it and the next message on that edge carries it.)
+void PushSumRule::unsent(std::uint32_t, const Message& message) {
+  // Plain push-sum: the share (w_s, x_s) never left, so it comes back as if received from
+  // ourselves and is folded in by the next apply(). Adding back only w_s would conserve
+  // Σ w·x only while the parameters still equal x_s, and the owner may have mixed since
+  // publish(). (Robust: the edge totals already include it and the next message on that edge
+  // carries it.)
+  const MessageHeader& header = message.header;
   if (robust_ || header.type != MessageType::kParams || !header.weight) return;
+  std::optional<std::span<const float>> values = float32_view(message);
+  std::vector<float> decoded;  // a refused send is rare: no scratch kept for it
+  if (!values) {
+    decoded.resize(n_);
+    payload_to_floats(message, decoded);
+    values = decoded;
+  }
+  const double w = *header.weight;
   std::lock_guard lock(mutex_);
-  weight_ += *header.weight;
+  host_accumulate(n_, w, values->data(), mass_.data(), /*assign=*/mass_zero_);
+  mass_zero_ = false;
+  received_weight_ += w;
+  returned_ = true;
 }
 
 double PushSumRule::weight() const {
@@ -307,7 +332,8 @@ std::vector<Outgoing> PairwiseRule::receive(const Incoming& incoming, std::uint6
   return replies;
 }
 
-void PairwiseRule::unsent(std::uint32_t, const MessageHeader& header) {
+void PairwiseRule::unsent(std::uint32_t, const Message& message) {
+  const MessageHeader& header = message.header;
   std::lock_guard lock(mutex_);
   if (header.type == MessageType::kExchangeReq && outstanding_ &&
       outstanding_->sequence == header.sequence) {

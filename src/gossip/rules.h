@@ -50,7 +50,7 @@ class PushSumRule final : public MixingRule {
   std::vector<Outgoing> receive(const Incoming& incoming, std::uint64_t step,
                                 MessageMaker& maker) override;
   MixResult apply(Backend& backend, float* params) override;
-  void unsent(std::uint32_t peer, const MessageHeader& header) override;
+  void unsent(std::uint32_t peer, const Message& message) override;
   std::vector<Outgoing> resend(std::uint64_t step, MessageMaker& maker) override;
   double weight() const override;
 
@@ -77,6 +77,7 @@ class PushSumRule final : public MixingRule {
   bool mass_zero_ = true;           // mass_ holds zeros (the next receive assigns, not adds)
   double received_weight_ = 0.0;    // Σ received w_j since the last mix
   int received_count_ = 0;
+  bool returned_ = false;           // an unsent share waits in mass_ for the next mix
   std::map<std::uint32_t, EdgeTotals> sent_;  // robust: per out-edge totals
   std::map<std::uint32_t, EdgeTotals> seen_;  // robust: per in-edge totals
   std::vector<float> decoded_;  // receive() scratch for payloads not read in place (I/O thread)
@@ -95,7 +96,7 @@ class PairwiseRule final : public MixingRule {
   std::vector<Outgoing> receive(const Incoming& incoming, std::uint64_t step,
                                 MessageMaker& maker) override;
   MixResult apply(Backend& backend, float* params) override;
-  void unsent(std::uint32_t peer, const MessageHeader& header) override;
+  void unsent(std::uint32_t peer, const Message& message) override;
 
  private:
   // An unanswered request is abandoned after this long (its peer is slow or dead).
