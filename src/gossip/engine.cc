@@ -164,8 +164,14 @@ struct GossipEngine::Impl {
       }
       DeferredFinisher finisher;
       for (Outgoing& out : job.messages) {
-        finisher.finish(out.message, pool);
-        send(std::move(out));
+        try {
+          finisher.finish(out.message, pool);
+          send(std::move(out));
+        } catch (const std::exception& e) {  // out of memory: this message is lost, not the peer
+          log(LogLevel::kError, "gossip: rank ", rank, " could not send a published message: ",
+              e.what());
+          send_failures.fetch_add(1);
+        }
         publishing.fetch_sub(1);  // after send() counted it: undelivered() never sees a gap
       }
       rounds.fetch_add(1);
@@ -207,9 +213,8 @@ struct GossipEngine::Impl {
     return std::sqrt(host_sum_squares(values.data(), values.size()));
   }
 
-  // Owner thread: the parameters as host floats. The rule copies what it sends into its
-  // messages, so parameters in host memory are read in place (they do not change before the
-  // caller returns); others are copied to the host once.
+  // Owner thread: the parameters as host floats (the norm check's first reference): host
+  // memory is read in place; device memory is copied to the host once.
   std::span<const float> host_snapshot() {
     if (backend.host_accessible()) return {params, count};
     backend.copy_to_host(host_params.data(), params, count * sizeof(float));
