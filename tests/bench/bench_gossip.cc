@@ -504,12 +504,14 @@ int run(int argc, char** argv) {
   std::printf("\n2. publish()+mix() of a 2-peer push-sum cluster vs axpby on the same n\n\n");
   print_throughput(throughput);
   std::printf(
-      "\nowner: what peer 0's training thread spends in publish() (copy the parameters to the\n"
-      "  host snapshot, build and checksum the message, hand it to the transport) plus mix()\n"
-      "  (fold the accumulated contribution into the parameters with one axpby).\n"
+      "\nowner: what peer 0's training thread spends in publish() (copy the parameters into a\n"
+      "  pooled snapshot, the rule stamps its message; the engine's sender thread checksums it\n"
+      "  and hands it to the transport) plus mix() (fold the accumulated contribution into the\n"
+      "  parameters in one pass).\n"
       "cycle per peer: half of one full cycle of both peers driven from one thread: both\n"
-      "  publish, wait until the I/O threads have received, validated (checksum), decoded and\n"
-      "  accumulated both messages, both mix. It includes the inproc transfer and the waits.\n"
+      "  publish, wait until the sender threads have sent and the I/O threads have received,\n"
+      "  validated (checksum), norm-checked and accumulated both messages, both mix. It\n"
+      "  includes the inproc transfer and the waits.\n"
       "GB/s-equiv: 12 bytes per float (what axpby reads and writes) / time, so ratio =\n"
       "  axpby time / gossip time (1.0 = gossip costs one axpby; 2 cores shared by the owner,\n"
       "  the engines' and transports' I/O threads and ZeroMQ's). The MLP-sized axpby runs\n"
