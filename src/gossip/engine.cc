@@ -93,7 +93,7 @@ struct GossipEngine::Impl {
     }
     send_to_all(MessageType::kHello);
     io_thread = std::thread([this] { io_loop(); });
-    sender_thread = std::thread([this] { sender_loop(); });
+    if (cfg.sender_thread) sender_thread = std::thread([this] { sender_loop(); });
   }
 
   ~Impl() {
@@ -143,10 +143,8 @@ struct GossipEngine::Impl {
     std::shared_ptr<const Buffer> snapshot;  // the parameters at publish(), float32
   };
 
-  // Takes published rounds in order: refreshes the norm check's own reference, encodes and
-  // checksums each message (DeferredFinisher) and hands it to the transport, which never
-  // waits here (PARAMS and EXCHANGE_REQ are sent without waiting for room). Drains what is
-  // queued before it stops.
+  // Takes published rounds in order and finishes them (below). Drains what is queued before
+  // it stops. Not started with GossipConfig::sender_thread false.
   void sender_loop() {
     for (;;) {
       PublishJob job;
@@ -158,24 +156,32 @@ struct GossipEngine::Impl {
         jobs.pop_front();
       }
       jobs_changed.notify_all();  // room for publish()
-      if (config.max_norm_ratio > 0.0) {
-        own_norm.store(l2_norm(std::span<const float>(
-            reinterpret_cast<const float*>(job.snapshot->data()), count)));
-      }
-      DeferredFinisher finisher;
-      for (Outgoing& out : job.messages) {
-        try {
-          finisher.finish(out.message, pool);
-          send(std::move(out));
-        } catch (const std::exception& e) {  // out of memory: this message is lost, not the peer
-          log(LogLevel::kError, "gossip: rank ", rank, " could not send a published message: ",
-              e.what());
-          send_failures.fetch_add(1);
-        }
-        publishing.fetch_sub(1);  // after send() counted it: undelivered() never sees a gap
-      }
-      rounds.fetch_add(1);
+      finish_and_send(job);
     }
+  }
+
+  // Sender thread, or the owner without one (GossipConfig::sender_thread): refreshes the norm
+  // check's own reference, encodes and checksums each message (DeferredFinisher) and hands it
+  // to the transport, which never waits here for PARAMS and EXCHANGE_REQ (pairwise replies
+  // served from outgoing() may wait up to kReplyWait for room, as on the I/O thread).
+  void finish_and_send(PublishJob& job) {
+    if (config.max_norm_ratio > 0.0) {
+      own_norm.store(l2_norm(std::span<const float>(
+          reinterpret_cast<const float*>(job.snapshot->data()), count)));
+    }
+    DeferredFinisher finisher;
+    for (Outgoing& out : job.messages) {
+      try {
+        finisher.finish(out.message, pool);
+        send(std::move(out));
+      } catch (const std::exception& e) {  // out of memory: this message is lost, not the peer
+        log(LogLevel::kError, "gossip: rank ", rank, " could not send a published message: ",
+            e.what());
+        send_failures.fetch_add(1);
+      }
+      publishing.fetch_sub(1);  // after send() counted it: undelivered() never sees a gap
+    }
+    rounds.fetch_add(1);
   }
 
   // --- I/O thread ---
@@ -360,8 +366,8 @@ struct GossipEngine::Impl {
 
   // Owner thread: one copy of the parameters into a pooled buffer, the rule's bookkeeping
   // (push-sum's weight share, pairwise's view), messages stamped but not yet encoded or
-  // checksummed; the sender thread does the rest. Waits only while kMaxPublishesQueued rounds
-  // are still being finished (CPU work of this engine, never the network).
+  // checksummed; the sender thread does the rest (or this thread, without one). Waits only
+  // while kMaxPublishesQueued rounds are still being finished (CPU work, not the network).
   void publish(std::int64_t step) {
     my_step.store(step);
     if (step % config.publish_every != 0) return;
@@ -372,7 +378,7 @@ struct GossipEngine::Impl {
     }
     ++round;
     if (neighbours.empty()) return;
-    {
+    if (config.sender_thread) {
       std::unique_lock lock(jobs_mutex);
       jobs_changed.wait(lock, [&] { return jobs.size() < kMaxPublishesQueued; });
     }
@@ -386,6 +392,10 @@ struct GossipEngine::Impl {
     job.messages =
         rule->outgoing(snapshot, neighbours, static_cast<std::uint64_t>(step), deferred);
     publishing.fetch_add(job.messages.size());
+    if (!config.sender_thread) {
+      finish_and_send(job);
+      return;
+    }
     {
       std::lock_guard lock(jobs_mutex);
       jobs.push_back(std::move(job));

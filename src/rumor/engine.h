@@ -35,6 +35,11 @@ struct GossipConfig {
   double alpha = 0.5;                    // average: weight of the neighbour's parameters
   int publish_every = 1;                 // steps between publishes
   std::string wire_dtype = "f32";        // f32, bf16, f16 (robust-push-sum always sends f32)
+  // publish() copies the parameters and leaves the checksum, the encoding and the sends to an
+  // engine thread, where they overlap with the next steps on a spare core (GPU training, fewer
+  // trainers than cores). false: publish() does that work itself, which is a little faster
+  // where trainers already keep every core busy (no extra thread to wake; docs/PERFORMANCE.md).
+  bool sender_thread = true;
   StalenessConfig staleness;
   FailureDetectorConfig failure;
   std::chrono::milliseconds heartbeat_interval{100};
@@ -113,9 +118,9 @@ class GossipEngine {
   GossipEngine& operator=(const GossipEngine&) = delete;
 
   // After a local step: snapshots the parameters (one copy) for this round's live neighbours;
-  // the engine's sender thread encodes, checksums and sends them. Does not wait for the
-  // network (a full queue is counted, not waited on); waits only while two earlier rounds are
-  // still being encoded.
+  // the engine's sender thread encodes, checksums and sends them (or this call does, with
+  // GossipConfig::sender_thread false). Does not wait for the network (a full queue is
+  // counted, not waited on); waits only while two earlier rounds are still being encoded.
   void publish(std::int64_t step);
   // Before the next step: applies what arrived. Blocks only while a drift or bounded-delay
   // gate applies, and never past the moment the awaited peers are declared dead. Returns the

@@ -300,6 +300,7 @@ struct GossipSetting {
   int publish_every = 0;
   std::string rule = "push-sum";
   std::string topology = "exponential";
+  bool sender_thread = true;  // false: publish() encodes and sends itself
 };
 
 // `peers` Trainers as threads, each on its iid shard, one epoch; unless `setting` is "off",
@@ -314,6 +315,7 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSe
   config.rule = setting.rule;
   config.topology = setting.topology;
   config.publish_every = std::max(1, publish_every);
+  config.sender_thread = setting.sender_thread;
   auto cluster = testing_cluster::make_training_cluster(data, peers, options, config, tag,
                                                         publish_every > 0);
   TrainingResult result;
@@ -360,6 +362,8 @@ void bench_training(bool quick, int peers, int repeats) {
       {"push-sum, every 8", 8},
       {"average 1-peer, every 1", 1, "average", "one-peer-exponential"},
       {"average 1-peer, every 2", 2, "average", "one-peer-exponential"},
+      {"push-sum, every 1, inline", 1, "push-sum", "exponential", false},
+      {"average 1-peer, 2, inline", 2, "average", "one-peer-exponential", false},
   };
   std::vector<std::vector<TrainingResult>> runs(configs.size());
   for (int rep = 0; rep < repeats; ++rep) {
@@ -401,7 +405,8 @@ void bench_training(bool quick, int peers, int repeats) {
       "  Gossip: push-sum on the exponential graph (the library's default: 2 messages per\n"
       "  publish) or the average rule on the one-peer exponential graph (1 message; every 2\n"
       "  steps is rumor peer's default), publishing every N steps; mix() before every step\n"
-      "  applies whatever arrived.\n",
+      "  applies whatever arrived. 'inline': GossipConfig::sender_thread false (publish()\n"
+      "  checksums and sends itself instead of handing that to the engine's sender thread).\n",
       peers, std::thread::hardware_concurrency(), ref, repeats);
 }
 

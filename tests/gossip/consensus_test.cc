@@ -400,37 +400,48 @@ TEST(WireDtype, EveryWireDtypeReachesConsensus) {
   }
 }
 
-// publish() only snapshots and stamps; the engine's sender thread encodes, checksums and sends.
-// Every published message is accounted for at every moment (publishing, then sent), which is
-// what quiescence checks such as undelivered() rely on, and it arrives intact.
+// publish() only snapshots and stamps; the engine's sender thread encodes, checksums and sends
+// (or publish() itself, without one). Every published message is accounted for at every
+// moment (publishing, then sent), which is what quiescence checks such as undelivered() rely
+// on, and it arrives intact.
 TEST(Publish, EveryMessageIsAccountedForWhileTheSenderThreadFinishesIt) {
-  for (const char* dtype : {"f32", "bf16"}) {
-    GossipConfig config;
-    config.max_norm_ratio = 0;
-    config.rule = "average";
-    config.alpha = 1.0;  // the receiver takes the sender's parameters as they are
-    config.topology = "complete";
-    config.wire_dtype = dtype;
-    config.model = kModel;
-    auto cluster = make_cluster(2, config, std::string("publish-accounting-") + dtype, kParams);
-    std::iota(cluster->params[0].begin(), cluster->params[0].end(), 1.0f);  // exact in bf16
-    const std::vector<float> published = cluster->params[0];
-    cluster->engines[0]->publish(0);
-    std::fill(cluster->params[0].begin(), cluster->params[0].end(), -1.0f);  // after the snapshot
-    const GossipStats right_after = cluster->engines[0]->stats();
-    EXPECT_EQ(right_after.publishing + right_after.sent + right_after.send_failures, 1u) << dtype;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    int applied = 0;
-    while (applied == 0 && std::chrono::steady_clock::now() < deadline) {
-      applied = cluster->engines[1]->mix();
-      std::this_thread::yield();
+  for (const bool sender_thread : {true, false}) {
+    for (const char* dtype : {"f32", "bf16"}) {
+      SCOPED_TRACE(std::string(dtype) + (sender_thread ? ", sender thread" : ", inline"));
+      GossipConfig config;
+      config.sender_thread = sender_thread;
+      config.max_norm_ratio = 0;
+      config.rule = "average";
+      config.alpha = 1.0;  // the receiver takes the sender's parameters as they are
+      config.topology = "complete";
+      config.wire_dtype = dtype;
+      config.model = kModel;
+      auto cluster = make_cluster(2, config,
+                                  std::string("publish-accounting-") + dtype +
+                                      (sender_thread ? "-thread" : "-inline"),
+                                  kParams);
+      std::iota(cluster->params[0].begin(), cluster->params[0].end(), 1.0f);  // exact in bf16
+      const std::vector<float> published = cluster->params[0];
+      cluster->engines[0]->publish(0);
+      std::fill(cluster->params[0].begin(), cluster->params[0].end(), -1.0f);  // after the snapshot
+      const GossipStats right_after = cluster->engines[0]->stats();
+      EXPECT_EQ(right_after.publishing + right_after.sent + right_after.send_failures, 1u) << dtype;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      int applied = 0;
+      while (applied == 0 && std::chrono::steady_clock::now() < deadline) {
+        applied = cluster->engines[1]->mix();
+        std::this_thread::yield();
+      }
+      ASSERT_EQ(applied, 1) << dtype;
+      EXPECT_EQ(cluster->params[1], published) << "peer 1 holds the snapshot taken at publish()";
+      const GossipStats s = cluster->engines[0]->stats();
+      EXPECT_EQ(s.publishing, 0u);
+      EXPECT_EQ(s.sent, 1u);
+      EXPECT_EQ(s.rounds, 1u);
+      if (!sender_thread) {
+        EXPECT_EQ(right_after.sent, 1u) << "sent before publish() returned";
+      }
     }
-    ASSERT_EQ(applied, 1) << dtype;
-    EXPECT_EQ(cluster->params[1], published) << "peer 1 holds the snapshot taken at publish()";
-    const GossipStats s = cluster->engines[0]->stats();
-    EXPECT_EQ(s.publishing, 0u);
-    EXPECT_EQ(s.sent, 1u);
-    EXPECT_EQ(s.rounds, 1u);
   }
 }
 
