@@ -37,8 +37,8 @@ struct GossipConfig {
   std::string wire_dtype = "f32";        // f32, bf16, f16 (robust-push-sum always sends f32)
   // publish() copies the parameters and leaves the checksum, the encoding and the sends to an
   // engine thread, where they overlap with the next steps on a spare core (GPU training, fewer
-  // trainers than cores). false: publish() does that work itself, which is a little faster
-  // where trainers already keep every core busy (no extra thread to wake; docs/PERFORMANCE.md).
+  // trainers than cores). false: publish() does that work itself (no extra thread; where
+  // trainers keep every core busy the two measured the same, docs/PERFORMANCE.md).
   bool sender_thread = true;
   StalenessConfig staleness;
   FailureDetectorConfig failure;
