@@ -5,6 +5,7 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 
@@ -383,6 +384,13 @@ Message MessageFactory::stamp(MessageType type, std::uint64_t step, Payload payl
 Message MessageFactory::make_floats(MessageType type, std::uint64_t step,
                                     std::span<const float> values, WireDType dtype,
                                     BufferPool& pool) {
+  std::uint64_t checksum = 0;
+  Payload payload = encode_payload(values, dtype, pool, checksum);
+  return stamp(type, step, std::move(payload), dtype, checksum);
+}
+
+Payload encode_payload(std::span<const float> values, WireDType dtype, BufferPool& pool,
+                       std::uint64_t& checksum) {
   const std::size_t element_size = wire_dtype_size(dtype);
   std::shared_ptr<Buffer> buffer = pool.acquire(values.size() * element_size);
   // Convert and hash chunk by chunk, so the hash reads what was just written from cache
@@ -395,9 +403,8 @@ Message MessageFactory::make_floats(MessageType type, std::uint64_t step,
     encode_floats(values.subspan(at, n), dtype, out);
     hash.update(out);
   }
-  const std::uint64_t checksum = hash.digest();
-  return stamp(type, step, Payload(std::shared_ptr<const Buffer>(std::move(buffer))), dtype,
-               checksum);
+  checksum = hash.digest();
+  return Payload(std::shared_ptr<const Buffer>(std::move(buffer)));
 }
 
 std::uint64_t default_incarnation() {
@@ -409,6 +416,16 @@ void payload_to_floats(const Message& message, std::span<float> out) {
   RUMOR_CHECK(out.size() == message.header.count, "payload has ", message.header.count,
               " elements, output span ", out.size());
   decode_floats(message.payload.bytes(), message.header.dtype, out);
+}
+
+std::optional<std::span<const float>> float32_view(const Message& message) {
+  if constexpr (std::endian::native != std::endian::little) return std::nullopt;
+  if (message.header.dtype != WireDType::kFloat32) return std::nullopt;
+  const std::span<const std::byte> bytes = message.payload.bytes();
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) != 0) return std::nullopt;
+  if (bytes.size() != message.header.count * sizeof(float)) return std::nullopt;
+  return std::span<const float>(reinterpret_cast<const float*>(bytes.data()),
+                                bytes.size() / sizeof(float));
 }
 
 }  // namespace rumor

@@ -143,11 +143,22 @@ class MessageFactory {
   std::atomic<std::uint64_t> next_sequence_{1};
 };
 
+// Converts `values` to `dtype` into a buffer from `pool` and sets `checksum` to the XXH3 of the
+// result: one pass over the values (conversion and checksum chunk by chunk, in cache). What
+// MessageFactory::make_floats() builds its payload with.
+Payload encode_payload(std::span<const float> values, WireDType dtype, BufferPool& pool,
+                       std::uint64_t& checksum);
+
 // Microseconds since the Unix epoch at the call: grows across restarts of a peer process, so a
 // restarted peer's messages order after its previous life's.
 std::uint64_t default_incarnation();
 
 // Converts a message's payload to float32 into `out` (out.size() must equal header.count).
 void payload_to_floats(const Message& message, std::span<float> out);
+
+// The payload as float32 values read in place (no copy, no decode) when its dtype is float32
+// and its bytes are float-aligned on a little-endian host; nullopt otherwise (decode it with
+// payload_to_floats). The view lives as long as the message's payload.
+std::optional<std::span<const float>> float32_view(const Message& message);
 
 }  // namespace rumor

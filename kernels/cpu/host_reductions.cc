@@ -3,8 +3,18 @@
 
 namespace rumor {
 
+// The loops get an AVX2 clone chosen at load time where the CPU has it (GCC, x86-64, glibc
+// ifunc): the kernels are built for baseline x86-64, whose SSE2 handles two doubles at a time.
+// Same operations in the same order (ISO C++ mode contracts nothing into FMAs), same results.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RUMOR_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define RUMOR_MULTIVERSION
+#endif
+
 // 16 independent partial sums: a single running sum is bound by the latency of one add per
 // element (~0.25 of memcpy bandwidth); this version is bound by memory.
+RUMOR_MULTIVERSION
 double host_sum_squares(const float* x, std::size_t n) {
   constexpr std::size_t kLanes = 16;
   double partial[kLanes] = {};
@@ -19,6 +29,22 @@ double host_sum_squares(const float* x, std::size_t n) {
     for (std::size_t j = 0; j < width; ++j) partial[j] += partial[j + width];
   }
   return partial[0];
+}
+
+RUMOR_MULTIVERSION
+void host_accumulate(std::size_t n, double w, const float* __restrict x, double* __restrict acc,
+                     bool assign) {
+  if (assign) {
+    for (std::size_t i = 0; i < n; ++i) acc[i] = w * static_cast<double>(x[i]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) acc[i] += w * static_cast<double>(x[i]);
+  }
+}
+
+RUMOR_MULTIVERSION
+void host_fold(std::size_t n, const double* __restrict acc, double scale, float b,
+               float* __restrict y) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<float>(acc[i] * scale) + b * y[i];
 }
 
 }  // namespace rumor

@@ -1,11 +1,13 @@
-// engine.cc — GossipEngine: the owner's publish()/mix() and the I/O thread that receives,
-// answers, heartbeats and detects failures.
+// engine.cc — GossipEngine: the owner's publish()/mix(), the sender thread that finishes and
+// sends what publish() stamped, and the I/O thread that receives, answers, heartbeats and
+// detects failures.
 #include "rumor/engine.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -58,7 +60,7 @@ struct GossipEngine::Impl {
         transport(std::move(transport_in)),
         factory({cfg.run_id, model_fingerprint(cfg.model, count_in),
                  static_cast<std::uint32_t>(rank_in), default_incarnation()}),
-        maker{factory, pool, dtype},
+        maker{factory, pool, dtype, /*deferred=*/false, nullptr},
         detector(world, rank_in, cfg.failure, clock, cfg.heartbeat_interval),
         peer_step(world, -1),
         ever_heard(world, false),
@@ -91,6 +93,7 @@ struct GossipEngine::Impl {
     }
     send_to_all(MessageType::kHello);
     io_thread = std::thread([this] { io_loop(); });
+    if (cfg.sender_thread) sender_thread = std::thread([this] { sender_loop(); });
   }
 
   ~Impl() {
@@ -100,6 +103,12 @@ struct GossipEngine::Impl {
     }
     changed.notify_all();
     if (io_thread.joinable()) io_thread.join();
+    {
+      std::lock_guard lock(jobs_mutex);
+      sender_stopping = true;
+    }
+    jobs_changed.notify_all();
+    if (sender_thread.joinable()) sender_thread.join();  // sends what was published first
     send_to_all(MessageType::kBye);
   }
 
@@ -114,16 +123,65 @@ struct GossipEngine::Impl {
   // Hands one rule message to the transport; a refused one goes back to the rule. Exchange
   // replies may wait for room: their sender has already applied its half of the exchange.
   void send(Outgoing out) {
-    const MessageHeader header = out.message.header;
-    const auto wait = header.type == MessageType::kExchangeRep ? kReplyWait
-                                                               : std::chrono::milliseconds(0);
+    const Message kept = out.message;  // header and a shared reference to the payload
+    const auto wait = kept.header.type == MessageType::kExchangeRep ? kReplyWait
+                                                                    : std::chrono::milliseconds(0);
     const SendResult result = transport->send(out.peer, std::move(out.message), wait);
     if (result == SendResult::kQueued) {
       sent.fetch_add(1);
     } else {
       send_failures.fetch_add(1);
-      rule->unsent(out.peer, header);
+      rule->unsent(out.peer, kept);
     }
+  }
+
+  // --- sender thread ---
+
+  // One publish() round, stamped by the rule on the owner thread and finished here.
+  struct PublishJob {
+    std::vector<Outgoing> messages;
+    std::shared_ptr<const Buffer> snapshot;  // the parameters at publish(), float32
+  };
+
+  // Takes published rounds in order and finishes them (below). Drains what is queued before
+  // it stops. Not started with GossipConfig::sender_thread false.
+  void sender_loop() {
+    for (;;) {
+      PublishJob job;
+      {
+        std::unique_lock lock(jobs_mutex);
+        jobs_changed.wait(lock, [&] { return sender_stopping || !jobs.empty(); });
+        if (jobs.empty()) return;  // stopping, nothing left
+        job = std::move(jobs.front());
+        jobs.pop_front();
+      }
+      jobs_changed.notify_all();  // room for publish()
+      finish_and_send(job);
+    }
+  }
+
+  // Sender thread, or the owner without one (GossipConfig::sender_thread): refreshes the norm
+  // check's own reference, encodes and checksums each message (DeferredFinisher) and hands it
+  // to the transport, which never waits here for PARAMS and EXCHANGE_REQ (pairwise replies
+  // served from outgoing() may wait up to kReplyWait for room, as on the I/O thread).
+  void finish_and_send(PublishJob& job) {
+    if (config.max_norm_ratio > 0.0) {
+      own_norm.store(l2_norm(std::span<const float>(
+          reinterpret_cast<const float*>(job.snapshot->data()), count)));
+    }
+    DeferredFinisher finisher;
+    for (Outgoing& out : job.messages) {
+      try {
+        finisher.finish(out.message, pool);
+        send(std::move(out));
+      } catch (const std::exception& e) {  // out of memory: this message is lost, not the peer
+        log(LogLevel::kError, "gossip: rank ", rank, " could not send a published message: ",
+            e.what());
+        send_failures.fetch_add(1);
+      }
+      publishing.fetch_sub(1);  // after send() counted it: undelivered() never sees a gap
+    }
+    rounds.fetch_add(1);
   }
 
   // --- I/O thread ---
@@ -161,18 +219,18 @@ struct GossipEngine::Impl {
     return std::sqrt(host_sum_squares(values.data(), values.size()));
   }
 
-  // Owner thread: the parameters as host floats. The rule copies what it sends into its
-  // messages, so parameters in host memory are read in place (they do not change before the
-  // caller returns); others are copied to the host once.
+  // Owner thread: the parameters as host floats (the norm check's first reference): host
+  // memory is read in place; device memory is copied to the host once.
   std::span<const float> host_snapshot() {
     if (backend.host_accessible()) return {params, count};
     backend.copy_to_host(host_params.data(), params, count * sizeof(float));
     return host_params;
   }
 
-  // I/O thread: the L2 norm of a message's parameters, decoded a cache-sized chunk at a time
-  // (no copy of the whole payload: the rule decodes it again anyway).
+  // I/O thread: the L2 norm of a message's parameters, read in place (float32) or decoded a
+  // cache-sized chunk at a time (no copy of the whole payload: the rule decodes it again).
   double payload_norm(const Message& message) {
+    if (const auto values = float32_view(message)) return l2_norm(*values);  // in place
     const std::size_t n = message.header.count;
     const std::size_t width = wire_dtype_size(message.header.dtype);
     const std::span<const std::byte> bytes = message.payload.bytes();
@@ -306,6 +364,10 @@ struct GossipEngine::Impl {
 
   // --- owner thread ---
 
+  // Owner thread: one copy of the parameters into a pooled buffer, the rule's bookkeeping
+  // (push-sum's weight share, pairwise's view), messages stamped but not yet encoded or
+  // checksummed; the sender thread does the rest (or this thread, without one). Waits only
+  // while kMaxPublishesQueued rounds are still being finished (CPU work, not the network).
   void publish(std::int64_t step) {
     my_step.store(step);
     if (step % config.publish_every != 0) return;
@@ -316,12 +378,29 @@ struct GossipEngine::Impl {
     }
     ++round;
     if (neighbours.empty()) return;
-    const std::span<const float> snapshot = host_snapshot();
-    if (config.max_norm_ratio > 0.0) own_norm.store(l2_norm(snapshot));
-    for (auto& out : rule->outgoing(snapshot, neighbours, static_cast<std::uint64_t>(step), maker)) {
-      send(std::move(out));
+    if (config.sender_thread) {
+      std::unique_lock lock(jobs_mutex);
+      jobs_changed.wait(lock, [&] { return jobs.size() < kMaxPublishesQueued; });
     }
-    rounds.fetch_add(1);
+    std::shared_ptr<Buffer> copy = pool.acquire(count * sizeof(float));
+    backend.copy_to_host(copy->data(), params, count * sizeof(float));
+    PublishJob job;
+    job.snapshot = std::move(copy);
+    const std::span<const float> snapshot(reinterpret_cast<const float*>(job.snapshot->data()),
+                                          count);
+    MessageMaker deferred{factory, pool, dtype, /*deferred=*/true, job.snapshot};
+    job.messages =
+        rule->outgoing(snapshot, neighbours, static_cast<std::uint64_t>(step), deferred);
+    publishing.fetch_add(job.messages.size());
+    if (!config.sender_thread) {
+      finish_and_send(job);
+      return;
+    }
+    {
+      std::lock_guard lock(jobs_mutex);
+      jobs.push_back(std::move(job));
+    }
+    jobs_changed.notify_all();
   }
 
   // The smallest step among watched live peers (never-heard peers count as step -1).
@@ -486,6 +565,7 @@ struct GossipEngine::Impl {
   GossipStats stats() const {
     GossipStats s;
     s.step = my_step.load();
+    s.publishing = publishing.load();  // before sent: a message moving between them is counted
     s.rounds = rounds.load();
     s.sent = sent.load();
     s.send_failures = send_failures.load();
@@ -585,7 +665,15 @@ struct GossipEngine::Impl {
   std::uint64_t received_at_last_mix = 0;   // owner thread
   std::int64_t last_fresh_step = 0;         // owner thread
   std::vector<float> host_params;           // owner thread
+
+  static constexpr std::size_t kMaxPublishesQueued = 2;
+  std::mutex jobs_mutex;                    // guards the two below
+  std::deque<PublishJob> jobs;              // published rounds the sender thread has not taken
+  bool sender_stopping = false;
+  std::condition_variable jobs_changed;     // a job was queued or taken, or stop
+  std::atomic<std::uint64_t> publishing{0};  // messages of queued or unfinished rounds
   std::thread io_thread;
+  std::thread sender_thread;
 };
 
 GossipEngine::GossipEngine(const GossipConfig& config, const std::vector<std::string>& endpoints,

@@ -33,11 +33,41 @@
 
 namespace rumor {
 
-// What a rule needs to build messages.
+// What a rule builds its messages with.
+//
+// Immediate (receive(), resend(): the I/O thread): complete messages, payload encoded and
+// checksummed. Deferred (outgoing(): publish() on the owner thread): messages are stamped
+// (sequence, step, dtype, count) and their payload is only copied — float32 values, or the
+// wire bytes of make() — or, for values that alias `snapshot`, shared; conversion to a narrower
+// wire dtype and the checksum are left to finish_deferred() on the engine's sender thread,
+// so the owner pays one copy per publish. A deferred message must be finished before it is
+// sent (unfinished, its checksum is that of an empty payload and receivers reject it).
 struct MessageMaker {
   MessageFactory& factory;
   BufferPool& pool;
   WireDType dtype = WireDType::kFloat32;
+  bool deferred = false;
+  std::shared_ptr<const Buffer> snapshot;  // deferred: float32 values shared, not copied
+
+  // A message of `type` carrying `values` as `dtype`.
+  Message make_floats(MessageType type, std::uint64_t step, std::span<const float> values);
+  // Another message with the payload of `original` (shared, not copied or hashed again).
+  Message make_like(const Message& original, std::uint64_t step);
+  // A message carrying `payload`, already in `payload_dtype` wire form.
+  Message make(MessageType type, std::uint64_t step, Payload payload, WireDType payload_dtype);
+};
+
+// Finishes deferred messages in order (MessageMaker): encodes float32 values into the header's
+// wire dtype where it is narrower and computes the checksum. A message sharing the previous
+// one's payload (make_like) reuses its result. Any thread; `pool` supplies encoded payloads.
+class DeferredFinisher {
+ public:
+  void finish(Message& message, BufferPool& pool);
+
+ private:
+  Payload source_;   // the last deferred payload finished (held: its address stays unique) ...
+  Payload payload_;  // ... and what it became
+  std::uint64_t checksum_ = 0;
 };
 
 struct Outgoing {
@@ -81,9 +111,10 @@ class MixingRule {
     return {};
   }
 
-  // Either thread: the transport refused a message that outgoing() or receive() produced (a
-  // full queue, a closed transport). Rules take back what the message carried.
-  virtual void unsent(std::uint32_t /*peer*/, const MessageHeader& /*header*/) {}
+  // The engine's sender or I/O thread: the transport refused a message that outgoing() or
+  // receive() produced (a full queue, a closed transport). Rules take back what it carried.
+  // The owner may have mixed and trained since outgoing() (the sender thread sends later).
+  virtual void unsent(std::uint32_t /*peer*/, const Message& /*message*/) {}
 
   // Training thread: applies everything received since the last call to `params` (n floats in
   // `backend` memory). Does not block on the network.

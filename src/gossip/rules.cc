@@ -3,9 +3,11 @@
 #include "gossip/rules.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/cpu/host_reductions.h"
 
 namespace rumor {
 namespace {
@@ -18,8 +20,8 @@ std::vector<Outgoing> broadcast(MessageType type, std::span<const float> values,
   std::vector<Outgoing> out;
   for (int peer : neighbours) {
     Message message = out.empty()
-                          ? maker.factory.make_floats(type, step, values, maker.dtype, maker.pool)
-                          : maker.factory.make_like(out.front().message, step);
+                          ? maker.make_floats(type, step, values)
+                          : maker.make_like(out.front().message, step);
     message.header.weight = weight;
     out.push_back({static_cast<std::uint32_t>(peer), std::move(message)});
   }
@@ -44,9 +46,29 @@ std::vector<Outgoing> AverageRule::outgoing(std::span<const float> params,
 std::vector<Outgoing> AverageRule::receive(const Incoming& incoming, std::uint64_t,
                                            MessageMaker&) {
   if (incoming.message.header.type != MessageType::kParams) return {};
-  Received received{payload_floats(incoming.message), incoming.staleness_factor};
+  Received received{incoming.message, {}, float32_view(incoming.message).has_value(),
+                    incoming.staleness_factor};
+  if (!received.in_place) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!spare_.empty()) {
+        received.decoded = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    received.decoded.resize(n_);
+    payload_to_floats(incoming.message, received.decoded);
+    received.message.payload = {};  // decoded: the wire bytes are no longer needed
+  }
+  std::map<std::uint32_t, Received>::node_type displaced;  // freed outside the lock
   std::lock_guard lock(mutex_);
-  latest_[incoming.message.header.sender] = std::move(received);
+  const auto it = latest_.find(incoming.message.header.sender);
+  if (it != latest_.end()) {
+    displaced = latest_.extract(it);
+    std::vector<float>& old = displaced.mapped().decoded;
+    if (!old.empty()) spare_.push_back(std::move(old));
+  }
+  latest_.emplace(incoming.message.header.sender, std::move(received));
   return {};
 }
 
@@ -57,10 +79,17 @@ MixResult AverageRule::apply(Backend& backend, float* params) {
     latest.swap(latest_);
   }
   MixResult result;
-  for (const auto& [sender, received] : latest) {
+  for (auto& [sender, received] : latest) {
     const float a = static_cast<float>(alpha_ * received.factor);
-    backend.axpby(n_, a, staging_.stage(backend, received.values), 1.0f - a, params);
+    const std::span<const float> values = received.in_place
+                                              ? *float32_view(received.message)
+                                              : std::span<const float>(received.decoded);
+    backend.axpby(n_, a, staging_.stage(backend, values), 1.0f - a, params);
     ++result.applied;
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& [sender, received] : latest) {
+    if (!received.decoded.empty()) spare_.push_back(std::move(received.decoded));
   }
   return result;
 }
@@ -94,9 +123,9 @@ Message PushSumRule::totals_message(const EdgeTotals& edge, std::uint64_t step,
                                     MessageMaker& maker) const {
   std::shared_ptr<Buffer> buffer = maker.pool.acquire(n_ * sizeof(double));
   std::memcpy(buffer->data(), edge.mass.data(), n_ * sizeof(double));
-  Message message = maker.factory.make(MessageType::kParams, step,
-                                       Payload(std::shared_ptr<const Buffer>(std::move(buffer))),
-                                       WireDType::kFloat64);
+  Message message = maker.make(MessageType::kParams, step,
+                               Payload(std::shared_ptr<const Buffer>(std::move(buffer))),
+                               WireDType::kFloat64);
   message.header.weight = edge.weight;
   return message;
 }
@@ -123,13 +152,18 @@ std::vector<Outgoing> PushSumRule::receive(const Incoming& incoming, std::uint64
     return {};
   }
   if (!robust_) {
-    // Decoded outside the lock, into a buffer only this (I/O) thread uses: no allocation per
-    // message, and the owner's mix() is not held up by the conversion.
-    decoded_.resize(n_);
-    payload_to_floats(incoming.message, decoded_);
+    // A float32 payload is read in place; another dtype is decoded outside the lock, into a
+    // buffer only this (I/O) thread uses, so the owner's mix() is not held up by it.
+    std::optional<std::span<const float>> values = float32_view(incoming.message);
+    if (!values) {
+      decoded_.resize(n_);
+      payload_to_floats(incoming.message, decoded_);
+      values = decoded_;
+    }
     const double w = *header.weight;
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < n_; ++i) mass_[i] += w * static_cast<double>(decoded_[i]);
+    host_accumulate(n_, w, values->data(), mass_.data(), /*assign=*/mass_zero_);
+    mass_zero_ = false;
     received_weight_ += w;
     ++received_count_;
   } else {
@@ -142,6 +176,8 @@ std::vector<Outgoing> PushSumRule::receive(const Incoming& incoming, std::uint64
     if (*header.weight < seen.weight) return {};  // older totals: nothing new
     // The payload may be unaligned: read each total through memcpy.
     const std::byte* totals = incoming.message.payload.bytes().data();
+    if (mass_zero_) std::fill(mass_.begin(), mass_.end(), 0.0);
+    mass_zero_ = false;
     for (std::size_t i = 0; i < n_; ++i) {
       double total;
       std::memcpy(&total, totals + i * sizeof(double), sizeof(double));
@@ -158,28 +194,56 @@ std::vector<Outgoing> PushSumRule::receive(const Incoming& incoming, std::uint64
 MixResult PushSumRule::apply(Backend& backend, float* params) {
   std::lock_guard lock(mutex_);
   MixResult result{received_count_};
-  if (received_count_ == 0 || received_weight_ <= 0.0) {
+  if ((received_count_ == 0 && !returned_) || received_weight_ <= 0.0) {
     received_count_ = 0;
+    returned_ = false;
     return result;
   }
   // x ← (w·x + Σ w_j·x_j) / (w + Σ w_j)
   const double total = weight_ + received_weight_;
-  to_floats(mass_, 1.0 / total, staged_);
-  backend.axpby(n_, 1.0f, staging_.stage(backend, staged_), static_cast<float>(weight_ / total),
-                params);
+  const float keep = static_cast<float>(weight_ / total);
+  const double scale = 1.0 / total;
+  if (!std::isfinite(scale)) {
+    // Weights underflowed to subnormals (neighbours that took shares and never gave any
+    // back): 1/total overflows, mass/total does not.
+    staged_.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) staged_[i] = static_cast<float>(mass_[i] / total);
+    backend.axpby(n_, 1.0f, staging_.stage(backend, staged_), keep, params);
+  } else if (backend.host_accessible()) {
+    host_fold(n_, mass_.data(), scale, keep, params);  // one pass, nothing staged
+  } else {
+    to_floats(mass_, scale, staged_);
+    backend.axpby(n_, 1.0f, staging_.stage(backend, staged_), keep, params);
+  }
   weight_ = total;
-  std::fill(mass_.begin(), mass_.end(), 0.0);
+  mass_zero_ = true;  // cleared by the next receive's assignment, not by a pass here
   received_weight_ = 0.0;
   received_count_ = 0;
+  returned_ = false;
   return result;
 }
 
-void PushSumRule::unsent(std::uint32_t, const MessageHeader& header) {
-  // Plain push-sum: the share never left, so it stays here. (Robust: the edge totals already
-  // include it and the next message on that edge carries it.)
+void PushSumRule::unsent(std::uint32_t, const Message& message) {
+  // Plain push-sum: the share (w_s, x_s) never left, so it comes back as if received from
+  // ourselves and is folded in by the next apply(). Adding back only w_s would conserve
+  // Σ w·x only while the parameters still equal x_s, and the owner may have mixed since
+  // publish(). (Robust: the edge totals already include it and the next message on that edge
+  // carries it.)
+  const MessageHeader& header = message.header;
   if (robust_ || header.type != MessageType::kParams || !header.weight) return;
+  std::optional<std::span<const float>> values = float32_view(message);
+  std::vector<float> decoded;  // a refused send is rare: no scratch kept for it
+  if (!values) {
+    decoded.resize(n_);
+    payload_to_floats(message, decoded);
+    values = decoded;
+  }
+  const double w = *header.weight;
   std::lock_guard lock(mutex_);
-  weight_ += *header.weight;
+  host_accumulate(n_, w, values->data(), mass_.data(), /*assign=*/mass_zero_);
+  mass_zero_ = false;
+  received_weight_ += w;
+  returned_ = true;
 }
 
 double PushSumRule::weight() const {
@@ -208,7 +272,7 @@ Outgoing PairwiseRule::serve_locked(const Message& request, std::uint64_t step,
                                     MessageMaker& maker) {
   const std::vector<float> mine = view_;
   Message reply =
-      maker.factory.make_floats(MessageType::kExchangeRep, step, mine, maker.dtype, maker.pool);
+      maker.make_floats(MessageType::kExchangeRep, step, mine);
   reply.header.reply_to = request.header.sequence;
   move_half_way_locked(payload_floats(request), mine);
   return {request.header.sender, std::move(reply)};
@@ -240,7 +304,7 @@ std::vector<Outgoing> PairwiseRule::outgoing(std::span<const float> params,
   if (outstanding_ || higher.empty()) return out;
   const int peer = higher[round_++ % higher.size()];
   Message request =
-      maker.factory.make_floats(MessageType::kExchangeReq, step, view_, maker.dtype, maker.pool);
+      maker.make_floats(MessageType::kExchangeReq, step, view_);
   outstanding_ = Outstanding{request.header.sequence, static_cast<std::uint32_t>(peer), view_, now};
   out.push_back({static_cast<std::uint32_t>(peer), std::move(request)});
   return out;
@@ -268,7 +332,8 @@ std::vector<Outgoing> PairwiseRule::receive(const Incoming& incoming, std::uint6
   return replies;
 }
 
-void PairwiseRule::unsent(std::uint32_t, const MessageHeader& header) {
+void PairwiseRule::unsent(std::uint32_t, const Message& message) {
+  const MessageHeader& header = message.header;
   std::lock_guard lock(mutex_);
   if (header.type == MessageType::kExchangeReq && outstanding_ &&
       outstanding_->sequence == header.sequence) {

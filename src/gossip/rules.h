@@ -24,14 +24,19 @@ class AverageRule final : public MixingRule {
   MixResult apply(Backend& backend, float* params) override;
 
  private:
+  // A sender's newest PARAMS: a float32 payload is applied in place from the message (kept
+  // alive here); any other dtype is decoded into `decoded`, a buffer reused across messages.
   struct Received {
-    std::vector<float> values;
+    Message message;
+    std::vector<float> decoded;
+    bool in_place = false;  // float32_view(message) holds the values
     double factor = 1.0;
   };
   std::size_t n_;
   double alpha_;
   std::mutex mutex_;
   std::map<std::uint32_t, Received> latest_;  // newest PARAMS per sender since the last mix
+  std::vector<std::vector<float>> spare_;     // decode buffers handed back by apply() (mutex_)
   DeviceStaging staging_;
 };
 
@@ -45,7 +50,7 @@ class PushSumRule final : public MixingRule {
   std::vector<Outgoing> receive(const Incoming& incoming, std::uint64_t step,
                                 MessageMaker& maker) override;
   MixResult apply(Backend& backend, float* params) override;
-  void unsent(std::uint32_t peer, const MessageHeader& header) override;
+  void unsent(std::uint32_t peer, const Message& message) override;
   std::vector<Outgoing> resend(std::uint64_t step, MessageMaker& maker) override;
   double weight() const override;
 
@@ -69,12 +74,14 @@ class PushSumRule final : public MixingRule {
   mutable std::mutex mutex_;
   double weight_ = 1.0;             // this peer's push-sum weight (training thread + apply)
   std::vector<double> mass_;        // Σ received w_j·x_j since the last mix
+  bool mass_zero_ = true;           // mass_ holds zeros (the next receive assigns, not adds)
   double received_weight_ = 0.0;    // Σ received w_j since the last mix
   int received_count_ = 0;
+  bool returned_ = false;           // an unsent share waits in mass_ for the next mix
   std::map<std::uint32_t, EdgeTotals> sent_;  // robust: per out-edge totals
   std::map<std::uint32_t, EdgeTotals> seen_;  // robust: per in-edge totals
-  std::vector<float> decoded_;  // receive() scratch: the I/O thread's alone
-  std::vector<float> staged_;
+  std::vector<float> decoded_;  // receive() scratch for payloads not read in place (I/O thread)
+  std::vector<float> staged_;   // apply() on a device backend: the accumulator as float32
   DeviceStaging staging_;
 };
 
@@ -89,7 +96,7 @@ class PairwiseRule final : public MixingRule {
   std::vector<Outgoing> receive(const Incoming& incoming, std::uint64_t step,
                                 MessageMaker& maker) override;
   MixResult apply(Backend& backend, float* params) override;
-  void unsent(std::uint32_t peer, const MessageHeader& header) override;
+  void unsent(std::uint32_t peer, const Message& message) override;
 
  private:
   // An unanswered request is abandoned after this long (its peer is slow or dead).

@@ -10,8 +10,9 @@
 //
 // Threads: the owner calls publish()/mix() from one thread (the one that owns `params` and
 // `backend`); stats() from any thread. The engine owns an I/O thread that receives, validates,
-// answers exchange requests, sends heartbeats and runs the failure detector. Semantics of the
-// rules, staleness control and membership are in docs/GOSSIP.md.
+// answers exchange requests, sends heartbeats and runs the failure detector, and a sender
+// thread that encodes, checksums and sends what publish() snapshotted. Semantics of the rules,
+// staleness control and membership are in docs/GOSSIP.md.
 #pragma once
 
 #include <chrono>
@@ -34,6 +35,11 @@ struct GossipConfig {
   double alpha = 0.5;                    // average: weight of the neighbour's parameters
   int publish_every = 1;                 // steps between publishes
   std::string wire_dtype = "f32";        // f32, bf16, f16 (robust-push-sum always sends f32)
+  // publish() copies the parameters and leaves the checksum, the encoding and the sends to an
+  // engine thread, where they overlap with the next steps on a spare core (GPU training, fewer
+  // trainers than cores). false: publish() does that work itself (no extra thread; where
+  // trainers keep every core busy the two measured the same, docs/PERFORMANCE.md).
+  bool sender_thread = true;
   StalenessConfig staleness;
   FailureDetectorConfig failure;
   std::chrono::milliseconds heartbeat_interval{100};
@@ -76,6 +82,9 @@ struct GossipStats {
   std::int64_t step = 0;            // last step given to publish() or mix()
   std::uint64_t rounds = 0;         // publishes that sent something
   std::uint64_t sent = 0;           // parameter-carrying messages handed to the transport
+  // Made by publish() and not yet handed to the transport (being encoded and checksummed on
+  // the engine's sender thread).
+  std::uint64_t publishing = 0;
   std::uint64_t send_failures = 0;  // refused by the transport (queue full, closed)
   std::uint64_t received = 0;       // parameter-carrying messages taken in by the rule
   std::uint64_t applied = 0;        // contributions applied to the parameters
@@ -108,8 +117,10 @@ class GossipEngine {
   GossipEngine(const GossipEngine&) = delete;
   GossipEngine& operator=(const GossipEngine&) = delete;
 
-  // After a local step: snapshots the parameters and sends them to this round's live
-  // neighbours. Does not wait for the network (a full queue is counted, not waited on).
+  // After a local step: snapshots the parameters (one copy) for this round's live neighbours;
+  // the engine's sender thread encodes, checksums and sends them (or this call does, with
+  // GossipConfig::sender_thread false). Does not wait for the network (a full queue is
+  // counted, not waited on); waits only while two earlier rounds are still being encoded.
   void publish(std::int64_t step);
   // Before the next step: applies what arrived. Blocks only while a drift or bounded-delay
   // gate applies, and never past the moment the awaited peers are declared dead. Returns the

@@ -7,9 +7,10 @@
 //   3. training samples/s per peer of 4 Trainers (threads) on 1/4 shards of Fashion-MNIST with
 //      gossip (push-sum, exponential) against the same 4 Trainers without engines.
 //
-// Usage: bench_gossip [--quick]
+// Usage: bench_gossip [--quick] [--training-peers N] [--only-training] [--repeats N]
 //   --quick  4 peers, tiny buffers, one repetition: proves the program runs (a CI test); its
 //            figures mean nothing.
+//   --only-training  table 3 alone; --repeats N: its interleaved runs per row (default 3).
 //
 // Peers are GossipEngines over inproc ZeroMQ in this process (as tests/gossip/consensus_test.cc
 // builds them), each with its own CpuBackend, all driven from the main thread.
@@ -299,6 +300,7 @@ struct GossipSetting {
   int publish_every = 0;
   std::string rule = "push-sum";
   std::string topology = "exponential";
+  bool sender_thread = true;  // false: publish() encodes and sends itself
 };
 
 // `peers` Trainers as threads, each on its iid shard, one epoch; unless `setting` is "off",
@@ -313,6 +315,7 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSe
   config.rule = setting.rule;
   config.topology = setting.topology;
   config.publish_every = std::max(1, publish_every);
+  config.sender_thread = setting.sender_thread;
   auto cluster = testing_cluster::make_training_cluster(data, peers, options, config, tag,
                                                         publish_every > 0);
   TrainingResult result;
@@ -335,7 +338,7 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSe
 
 // Prints the table, or the reason there is none (no data set).
 // `peers` trainers as threads: 4 (two per core here) by default.
-void bench_training(bool quick, int peers) {
+void bench_training(bool quick, int peers, int repeats) {
   std::printf("\n3. Training, %d peers (threads) on 1/%d iid shards, 1 epoch, gossip on vs off\n\n",
               peers, peers);
   TrainTestSplit data;
@@ -359,8 +362,9 @@ void bench_training(bool quick, int peers) {
       {"push-sum, every 8", 8},
       {"average 1-peer, every 1", 1, "average", "one-peer-exponential"},
       {"average 1-peer, every 2", 2, "average", "one-peer-exponential"},
+      {"push-sum, every 1, inline", 1, "push-sum", "exponential", false},
+      {"average 1-peer, 2, inline", 2, "average", "one-peer-exponential", false},
   };
-  const int repeats = quick ? 1 : 3;
   std::vector<std::vector<TrainingResult>> runs(configs.size());
   for (int rep = 0; rep < repeats; ++rep) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -401,19 +405,24 @@ void bench_training(bool quick, int peers) {
       "  Gossip: push-sum on the exponential graph (the library's default: 2 messages per\n"
       "  publish) or the average rule on the one-peer exponential graph (1 message; every 2\n"
       "  steps is rumor peer's default), publishing every N steps; mix() before every step\n"
-      "  applies whatever arrived.\n",
+      "  applies whatever arrived. 'inline': GossipConfig::sender_thread false (publish()\n"
+      "  checksums and sends itself instead of handing that to the engine's sender thread).\n",
       peers, std::thread::hardware_concurrency(), ref, repeats);
 }
 
+constexpr const char* kUsage =
+    "bench_gossip [--quick] [--training-peers N] [--only-training] [--repeats N]";
+
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "bench_gossip: %s\nusage: bench_gossip [--quick] [--training-peers N]\n",
-               message.c_str());
+  std::fprintf(stderr, "bench_gossip: %s\nusage: %s\n", message.c_str(), kUsage);
   return 2;
 }
 
 int run(int argc, char** argv) {
   bool quick = false;
+  bool only_training = false;
   int training_peers = 4;
+  int repeats = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--quick") {
@@ -424,9 +433,20 @@ int run(int argc, char** argv) {
       if (training_peers < 2 || training_peers > 64) {
         return usage_error("--training-peers " + value + ": expected 2..64");
       }
+    } else if (arg == "--only-training") {
+      only_training = true;
+    } else if (arg == "--repeats" && i + 1 < argc) {
+      const std::string value = argv[++i];
+      repeats = std::atoi(value.c_str());
+      if (repeats < 1 || repeats > 99) {
+        return usage_error("--repeats " + value + ": expected 1..99");
+      }
     } else if (arg == "-h" || arg == "--help") {
-      std::printf("usage: bench_gossip [--quick] [--training-peers N]\n"
-                  "  --training-peers N  trainers in table 3 (default 4)\n");
+      std::printf("usage: %s\n"
+                  "  --training-peers N  trainers in table 3 (default 4)\n"
+                  "  --only-training     table 3 alone\n"
+                  "  --repeats N         interleaved runs per row of table 3 (default 3)\n",
+                  kUsage);
       return 0;
     } else {
       return usage_error("unknown argument '" + std::string(arg) + "'");
@@ -437,6 +457,12 @@ int run(int argc, char** argv) {
               std::thread::hardware_concurrency(),
               quick ? "; QUICK (figures are meaningless)" : "");
   const auto start = Clock::now();
+  if (quick) repeats = 1;
+  if (only_training) {
+    bench_training(quick, training_peers, repeats);
+    std::printf("\nTotal run %.1f s.\n", seconds_since(start));
+    return 0;
+  }
 
   const std::vector<int> sizes = quick ? std::vector<int>{4} : std::vector<int>{8, 16};
   const long max_rounds = quick ? 400 : 5000;
@@ -483,12 +509,14 @@ int run(int argc, char** argv) {
   std::printf("\n2. publish()+mix() of a 2-peer push-sum cluster vs axpby on the same n\n\n");
   print_throughput(throughput);
   std::printf(
-      "\nowner: what peer 0's training thread spends in publish() (copy the parameters to the\n"
-      "  host snapshot, build and checksum the message, hand it to the transport) plus mix()\n"
-      "  (fold the accumulated contribution into the parameters with one axpby).\n"
+      "\nowner: what peer 0's training thread spends in publish() (copy the parameters into a\n"
+      "  pooled snapshot, the rule stamps its message; the engine's sender thread checksums it\n"
+      "  and hands it to the transport) plus mix() (fold the accumulated contribution into the\n"
+      "  parameters in one pass).\n"
       "cycle per peer: half of one full cycle of both peers driven from one thread: both\n"
-      "  publish, wait until the I/O threads have received, validated (checksum), decoded and\n"
-      "  accumulated both messages, both mix. It includes the inproc transfer and the waits.\n"
+      "  publish, wait until the sender threads have sent and the I/O threads have received,\n"
+      "  validated (checksum), norm-checked and accumulated both messages, both mix. It\n"
+      "  includes the inproc transfer and the waits.\n"
       "GB/s-equiv: 12 bytes per float (what axpby reads and writes) / time, so ratio =\n"
       "  axpby time / gossip time (1.0 = gossip costs one axpby; 2 cores shared by the owner,\n"
       "  the engines' and transports' I/O threads and ZeroMQ's). The MLP-sized axpby runs\n"
@@ -496,7 +524,7 @@ int run(int argc, char** argv) {
       "time: median over %d repetitions of ~%.0f ms of back-to-back calls or cycles, axpby and\n"
       "  cycles alternating.\n",
       reps, rep_s * 1e3);
-  bench_training(quick, training_peers);
+  bench_training(quick, training_peers, repeats);
   std::printf("\nTotal run %.1f s.\n", seconds_since(start));
   return 0;
 }

@@ -92,7 +92,8 @@ inline std::int64_t undelivered(const Cluster& cluster) {
   for (const auto& engine : cluster.engines) {
     if (!engine) continue;
     const GossipStats s = engine->stats();
-    balance += static_cast<std::int64_t>(s.sent) - static_cast<std::int64_t>(s.received) -
+    balance += static_cast<std::int64_t>(s.publishing) + static_cast<std::int64_t>(s.sent) -
+               static_cast<std::int64_t>(s.received) -
                static_cast<std::int64_t>(s.dropped_stale) -
                static_cast<std::int64_t>(s.lost_in_transport);
   }

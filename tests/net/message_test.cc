@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -168,6 +169,35 @@ TEST(Message, PayloadAliasesTheFrameWithoutCopy) {
   const DecodeResult r = decode(w);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.message->payload.data(), w.payload.data());
+}
+
+// A float32 payload is read in place (the receive path mixes straight from the frame); any
+// other dtype, or bytes that are not float-aligned, must be decoded instead.
+TEST(Float32View, ReadsAFloat32PayloadInPlace) {
+  MessageFactory factory(sender());
+  const Message m = params(factory, {1.0f, -2.5f, 3.0f});
+  const auto view = float32_view(m);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(static_cast<const void*>(view->data()), static_cast<const void*>(m.payload.data()));
+  EXPECT_EQ(std::vector<float>(view->begin(), view->end()),
+            (std::vector<float>{1.0f, -2.5f, 3.0f}));
+}
+
+TEST(Float32View, NoneForOtherDtypesOrUnalignedBytes) {
+  MessageFactory factory(sender());
+  EXPECT_FALSE(float32_view(params(factory, {1.0f, 2.0f}, WireDType::kBFloat16)));
+  EXPECT_FALSE(float32_view(params(factory, {1.0f, 2.0f}, WireDType::kFloat16)));
+
+  const Message aligned = params(factory, {1.0f, 2.0f});
+  auto bytes = std::make_shared<std::vector<std::byte>>(aligned.payload.size() + 1);
+  std::memcpy(bytes->data() + 1, aligned.payload.data(), aligned.payload.size());
+  Message unaligned = aligned;
+  unaligned.payload = Payload(bytes, std::span<const std::byte>(bytes->data() + 1,
+                                                                aligned.payload.size()));
+  EXPECT_FALSE(float32_view(unaligned));
+  std::vector<float> decoded(2);
+  payload_to_floats(unaligned, decoded);  // the fallback still reads it
+  EXPECT_EQ(decoded, (std::vector<float>{1.0f, 2.0f}));
 }
 
 // ---- rejections, one per reason ---------------------------------------------------------
