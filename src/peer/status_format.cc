@@ -177,6 +177,9 @@ void write_gossip_metrics(PromWriter& w, const GossipStats& g) {
   }
   w.family("rumor_gossip_waiting", "gauge", "1 while mix() waits on a staleness gate.");
   w.sample(g.waiting ? 1 : 0);
+  w.family("rumor_gossip_publishing", "gauge",
+           "Published messages still being encoded and checksummed by the sender thread.");
+  w.sample(g.publishing);
   w.family("rumor_gossip_push_sum_weight", "gauge", "Push-sum weight of this peer.");
   w.sample(g.weight);
 }
@@ -221,7 +224,7 @@ void write_fault_metrics(PromWriter& w, const FaultStats& f) {
 
 nlohmann::json status_json(const PeerStatus& s) {
   json gossip = {{"step", s.gossip.step}, {"waiting", s.gossip.waiting},
-                 {"weight", s.gossip.weight}};
+                 {"weight", s.gossip.weight}, {"publishing", s.gossip.publishing}};
   for (const GossipCounter& c : kGossipCounters) gossip[c.key] = s.gossip.*c.member;
 
   json neighbours = json::array();

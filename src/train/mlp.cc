@@ -35,7 +35,10 @@ MlpSpec MlpSpec::parse(std::string_view text) {
 
 std::string MlpSpec::to_string() const {
   std::string out;
-  for (int w : widths) out += (out.empty() ? "" : "-") + std::to_string(w);
+  for (int w : widths) {
+    if (!out.empty()) out += '-';
+    out += std::to_string(w);
+  }
   return out;
 }
 

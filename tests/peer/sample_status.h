@@ -45,6 +45,7 @@ inline PeerStatus sample_status(bool evaluated, bool faults) {
   GossipStats& g = s.gossip;
   g.step = 1233;
   g.rounds = 11;
+  g.publishing = 2;
   g.sent = 12;
   g.send_failures = 13;
   g.received = 14;

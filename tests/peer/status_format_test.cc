@@ -51,6 +51,7 @@ TEST(StatusJson, CarriesEngineCounters) {
   const nlohmann::json g = status_json(sample_status(true, false))["gossip"];
   EXPECT_EQ(g["step"], 1233);
   EXPECT_EQ(g["rounds"], 11);
+  EXPECT_EQ(g["publishing"], 2);
   EXPECT_EQ(g["sent"], 12);
   EXPECT_EQ(g["send_failures"], 13);
   EXPECT_EQ(g["received"], 14);
@@ -130,6 +131,7 @@ TEST(PrometheusText, EngineCountersAreCounters) {
   const PromText text = parsed(sample_status(true, false));
   const Labels r = {{"rank", "2"}};
   EXPECT_EQ(text.value("rumor_gossip_rounds_total", r), 11);
+  EXPECT_EQ(text.value("rumor_gossip_publishing", r), 2);
   EXPECT_EQ(text.value("rumor_gossip_sent_total", r), 12);
   EXPECT_EQ(text.value("rumor_gossip_send_failures_total", r), 13);
   EXPECT_EQ(text.value("rumor_gossip_received_total", r), 14);
