@@ -5,16 +5,12 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/multiversion.h"
 
 namespace rumor {
 
-// The array loops get an AVX2 clone chosen at load time where the CPU has it (GCC, x86-64,
-// glibc ifunc); elsewhere they are plain portable loops.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RUMOR_MULTIVERSION __attribute__((target_clones("avx2", "default")))
-#else
-#define RUMOR_MULTIVERSION
-#endif
+// The array loops get an AVX2 clone (RUMOR_MULTIVERSION); elsewhere they are plain portable
+// loops.
 
 static_assert(std::endian::native == std::endian::little,
               "the wire format is little-endian and rumor reads it in place");

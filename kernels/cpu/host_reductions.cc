@@ -1,16 +1,13 @@
 // host_reductions.cc — see host_reductions.h.
 #include "kernels/cpu/host_reductions.h"
 
+#include "core/multiversion.h"
+
 namespace rumor {
 
-// The loops get an AVX2 clone chosen at load time where the CPU has it (GCC, x86-64, glibc
-// ifunc): the kernels are built for baseline x86-64, whose SSE2 handles two doubles at a time.
-// Same operations in the same order (ISO C++ mode contracts nothing into FMAs), same results.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RUMOR_MULTIVERSION __attribute__((target_clones("avx2", "default")))
-#else
-#define RUMOR_MULTIVERSION
-#endif
+// The loops get an AVX2 clone (RUMOR_MULTIVERSION): baseline x86-64's SSE2 handles two doubles
+// at a time. Same operations in the same order (ISO C++ mode contracts nothing into FMAs), same
+// results.
 
 // 16 independent partial sums: a single running sum is bound by the latency of one add per
 // element (~0.25 of memcpy bandwidth); this version is bound by memory.
