@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,10 +53,15 @@ struct Cluster {
 // n peers with `count` parameters each, named after `tag` (inproc endpoint names must be unique
 // in the process). With `faults`, every transport is wrapped in the fault decorator (seeded by
 // rank); with `tcp`, peers bind tcp://127.0.0.1:* instead of inproc.
+// Wraps rank r's ZmqTransport in a decorator of a test's own (e.g. one that refuses sends).
+using TransportWrapper =
+    std::function<std::unique_ptr<Transport>(int rank, std::unique_ptr<Transport>)>;
+
 inline std::unique_ptr<Cluster> make_cluster(int n, const GossipConfig& config,
                                              const std::string& tag, std::size_t count,
                                              std::optional<FaultConfig> faults = std::nullopt,
-                                             bool tcp = false) {
+                                             bool tcp = false,
+                                             const TransportWrapper& wrap = {}) {
   auto cluster = std::make_unique<Cluster>();
   cluster->count = count;
   std::vector<std::unique_ptr<Transport>> transports;
@@ -70,6 +76,7 @@ inline std::unique_ptr<Cluster> make_cluster(int n, const GossipConfig& config,
       cluster->faulty.push_back(decorated.get());
       transport = std::move(decorated);
     }
+    if (wrap) transport = wrap(r, std::move(transport));
     cluster->endpoints.push_back(transport->endpoint());
     transports.push_back(std::move(transport));
   }

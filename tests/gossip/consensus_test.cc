@@ -478,25 +478,14 @@ TEST(PushSum, RefusedSendsKeepTheExactMean) {
   config.topology = "exponential";
   config.model = kModel;
   config.heartbeat_interval = std::chrono::milliseconds(50);
-  auto cluster = std::make_unique<Cluster>();
-  cluster->count = kParams;
-  std::vector<std::unique_ptr<Transport>> transports;
   std::vector<RefusingTransport*> refusing;
-  for (int r = 0; r < n; ++r) {
-    auto zmq_transport = std::make_unique<ZmqTransport>(peer_transport_options(
-        r, n, config, kParams, "inproc://refusing-" + std::to_string(r), cluster->context));
-    cluster->endpoints.push_back(zmq_transport->endpoint());
-    auto decorated = std::make_unique<RefusingTransport>(std::move(zmq_transport), 3);
-    refusing.push_back(decorated.get());
-    transports.push_back(std::move(decorated));
-    cluster->backends.push_back(std::make_unique<CpuBackend>(1));
-    cluster->params.emplace_back(kParams, static_cast<float>(r));
-  }
-  for (int r = 0; r < n; ++r) {
-    cluster->engines.push_back(std::make_unique<GossipEngine>(
-        config, std::move(transports[r]), cluster->endpoints, r, *cluster->backends[r],
-        cluster->params[r].data(), kParams));
-  }
+  auto cluster = make_cluster(n, config, "refusing", kParams, std::nullopt, /*tcp=*/false,
+                              [&](int, std::unique_ptr<Transport> transport) {
+                                auto decorated = std::make_unique<RefusingTransport>(
+                                    std::move(transport), 3);
+                                refusing.push_back(decorated.get());
+                                return std::unique_ptr<Transport>(std::move(decorated));
+                              });
   const double exact = (n - 1) / 2.0;
   double error = 1.0;
   double mean = 0.0;
