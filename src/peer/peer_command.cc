@@ -83,15 +83,18 @@ class Slowdown {
   std::chrono::steady_clock::time_point started_;
 };
 
-// After the engine replaced the parameters and momentum with a live peer's (catch-up), the
-// trainer continues from that peer's step: data position and learning-rate schedule follow.
-void follow_catch_up(const CatchUp& caught, Trainer& trainer, int rank) {
+// After the engine replaced the leader's parameters and momentum with a live peer's (catch-up),
+// the node continues from that peer's step: data position and learning-rate schedule follow,
+// and the other local replicas take the leader's new state.
+void follow_catch_up(const CatchUp& caught, ReplicaGroup& replicas, int rank) {
+  Trainer& trainer = replicas.leader();
   Checkpoint state = trainer.checkpoint(rank);  // the parameters and momentum just received
   state.step = std::clamp<std::int64_t>(caught.step, 0, trainer.total_steps());
   state.epoch = state.step == 0 ? 0 : (state.step - 1) / trainer.steps_per_epoch() + 1;
   state.loss_steps = 0;
   std::fill(state.loss_sums.begin(), state.loss_sums.end(), 0.0f);
   trainer.restore(state);
+  replicas.copy_leader_state();
   std::printf("rank %d: caught up from peer %d, continuing at step %lld\n", rank, caught.from,
               static_cast<long long>(state.step));
   std::fflush(stdout);
@@ -312,10 +315,7 @@ int run_peer_command(const PeerCommandArgs& args) {
   std::optional<CatchUp> caught;  // the last catch-up the trainer followed
   if (gossip.catch_up) {
     engine.mix();  // pulls the state of a live peer (--catch-up)
-    if (new_catch_up(engine, caught)) {
-      follow_catch_up(*caught, trainer, rank);
-      replicas.group().copy_leader_state();
-    }
+    if (new_catch_up(engine, caught)) follow_catch_up(*caught, replicas.group(), rank);
   }
 
   ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
@@ -395,8 +395,7 @@ int run_peer_command(const PeerCommandArgs& args) {
     for (;;) {
       replicas.group().run(report, node);
       if (!catch_up_pending || stop.stop_requested()) break;
-      follow_catch_up(*caught, trainer, rank);
-      replicas.group().copy_leader_state();
+      follow_catch_up(*caught, replicas.group(), rank);
     }
   } catch (const std::exception& error) {
     display.finish();

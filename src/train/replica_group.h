@@ -76,6 +76,7 @@ class ReplicaGroup {
   double max_divergence() const;
 
   int size() const { return static_cast<int>(trainers_.size()); }
+  Trainer& leader() { return *trainers_.front(); }
   const LocalSync& sync() const { return sync_; }
 
  private:
