@@ -2,6 +2,7 @@
 // and the thread-safe calls that hand work to it. The I/O thread is in zmq_io_loop.cc.
 #include "net/zmq_transport.h"
 
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "net/zmq_transport_impl.h"
 
 namespace rumor {
@@ -65,9 +67,23 @@ void WakeFd::drain() {
   [[maybe_unused]] const ssize_t n = ::read(fd_, &value, sizeof value);
 }
 
+namespace {
+
+// A context of its own for a transport: one libzmq I/O thread (TCP reads and writes), scheduled
+// in the background like the transport's own thread (make_this_thread_background).
+std::shared_ptr<zmq::context_t> background_context() {
+  auto context = std::make_shared<zmq::context_t>(1);
+#if defined(SCHED_BATCH) && defined(ZMQ_THREAD_SCHED_POLICY)
+  context->set(zmq::ctxopt::thread_sched_policy, SCHED_BATCH);
+#endif
+  return context;
+}
+
+}  // namespace
+
 ZmqTransport::Impl::Impl(ZmqTransportOptions opts)
     : options(checked(std::move(opts))),
-      context(options.context ? options.context : std::make_shared<zmq::context_t>(1)),
+      context(options.context ? options.context : background_context()),
       counters(options.num_peers),
       inbox(options.num_peers, options.inbox_capacity, counters, options.latest_wins_params),
       connected(options.num_peers, false),
@@ -95,6 +111,8 @@ ZmqTransport::ZmqTransport(ZmqTransportOptions options)
   std::promise<std::string> bound;
   std::future<std::string> endpoint = bound.get_future();
   impl_->io_thread = std::thread([impl = impl_.get(), p = std::move(bound)]() mutable {
+    name_this_thread("rumor-zmq" + std::to_string(impl->options.rank));
+    make_this_thread_background();
     impl->io_main(std::move(p));
   });
   try {

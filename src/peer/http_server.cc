@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "peer/host_port.h"
 #include "peer/status_format.h"
 
@@ -159,6 +160,7 @@ HttpServer::HttpServer(const std::string& address, HttpHandlers handlers)
 
   Impl* impl = impl_.get();
   impl_->thread = std::thread([impl] {
+    name_this_thread("rumor-http");
     impl->server.listen_after_bind();
     impl->finished = true;
   });

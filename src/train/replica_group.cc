@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/threads.h"
 
 namespace rumor {
 namespace {
@@ -163,7 +164,12 @@ void ReplicaGroup::run(const std::function<void(const Progress&)>& report,
     }
   };
   std::vector<std::thread> followers;
-  for (int m = 1; m < size(); ++m) followers.emplace_back(body, m);
+  for (int m = 1; m < size(); ++m) {
+    followers.emplace_back([&body, m] {
+      name_this_thread("rumor-replica" + std::to_string(m));
+      body(m);
+    });
+  }
   body(0);
   for (std::thread& t : followers) t.join();
   // The cause, not the aborts it set off in the other replicas.
