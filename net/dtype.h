@@ -48,4 +48,15 @@ void decode_floats(std::span<const std::byte> src, WireDType dtype, std::span<fl
 // True when no element of src (a whole number of `dtype` elements) is NaN or ±inf.
 bool all_finite(std::span<const std::byte> src, WireDType dtype);
 
+// Σx² of the float32 elements in src, and whether every one is finite, in one read: what the
+// receiver's validation and the plausibility check (the L2 norm) both need. The squares are
+// summed in float over short blocks and the blocks in double: relative error below 1e-5, about
+// four times the speed of a double sum. Exact finiteness: a block whose float sum overflowed
+// (elements beyond 1.8e19) is summed again in double and checked element by element.
+struct Float32Sums {
+  double sum_squares = 0.0;  // NaN or inf when some element is
+  bool finite = true;
+};
+Float32Sums float32_sum_squares(std::span<const std::byte> src);
+
 }  // namespace rumor

@@ -123,6 +123,7 @@ Message FaultyTransport::byzantine_copy(const Message& message, std::uint64_t dr
   encode_floats(values, dtype, buffer->bytes());
   Message copy = message;
   copy.payload = Payload(std::shared_ptr<const Buffer>(std::move(buffer)));
+  copy.sum_squares.reset();
   copy.header.checksum = payload_checksum(copy.payload.bytes());
   return copy;
 }
@@ -138,6 +139,7 @@ Message FaultyTransport::corrupted_copy(const Message& message, std::uint64_t bi
   const std::uint64_t bit = bit_draw % (message.payload.size() * 8);
   buffer->data()[bit / 8] ^= static_cast<std::byte>(1u << (bit % 8));
   copy.payload = Payload(std::shared_ptr<const Buffer>(std::move(buffer)));
+  copy.sum_squares.reset();
   return copy;
 }
 

@@ -122,21 +122,45 @@ DecodeResult reject(DropReason reason, std::optional<std::uint32_t> sender = std
   return result;
 }
 
-// Checksum and finiteness in one pass over cache-sized chunks. nullopt when both hold.
-std::optional<DropReason> check_payload(FrameView bytes, WireDType dtype, std::uint64_t expected) {
-  Xxh3Stream hash;
-  bool finite = true;
-  for (std::size_t offset = 0; offset < bytes.size(); offset += kValidateChunkBytes) {
-    const FrameView chunk = bytes.subspan(offset, std::min(kValidateChunkBytes, bytes.size() - offset));
-    hash.update(chunk);
-    if (finite) finite = all_finite(chunk, dtype);
+struct PayloadCheck {
+  std::optional<DropReason> problem;  // nullopt: checksum and finiteness hold
+  std::optional<double> sum_squares;  // float32 payloads
+};
+
+PayloadCheck check_payload(FrameView bytes, WireDType dtype, std::uint64_t expected) {
+  const PayloadDigest digest = digest_payload(bytes, dtype);
+  PayloadCheck check;
+  if (digest.checksum != expected) {
+    check.problem = DropReason::kBadChecksum;
+  } else if (!digest.finite) {
+    check.problem = DropReason::kNonFinite;
+  } else {
+    check.sum_squares = digest.sum_squares;
   }
-  if (hash.digest() != expected) return DropReason::kBadChecksum;
-  if (!finite) return DropReason::kNonFinite;
-  return std::nullopt;
+  return check;
 }
 
 }  // namespace
+
+PayloadDigest digest_payload(std::span<const std::byte> bytes, WireDType dtype) {
+  Xxh3Stream hash;
+  PayloadDigest digest;
+  double sum_squares = 0.0;
+  for (std::size_t offset = 0; offset < bytes.size(); offset += kValidateChunkBytes) {
+    const FrameView chunk = bytes.subspan(offset, std::min(kValidateChunkBytes, bytes.size() - offset));
+    hash.update(chunk);
+    if (dtype == WireDType::kFloat32) {
+      const Float32Sums sums = float32_sum_squares(chunk);
+      sum_squares += sums.sum_squares;
+      digest.finite = digest.finite && sums.finite;
+    } else if (digest.finite) {
+      digest.finite = all_finite(chunk, dtype);
+    }
+  }
+  digest.checksum = hash.digest();
+  if (dtype == WireDType::kFloat32) digest.sum_squares = sum_squares;
+  return digest;
+}
 
 std::string_view drop_reason_name(DropReason reason) {
   switch (reason) {
@@ -334,12 +358,14 @@ DecodeResult decode_message(std::span<const FrameView> frames,
     return reject(DropReason::kSizeMismatch, who);
   }
 
-  if (auto bad = check_payload(payload_bytes, h.dtype, h.checksum)) return reject(*bad, who);
+  const PayloadCheck check = check_payload(payload_bytes, h.dtype, h.checksum);
+  if (check.problem) return reject(*check.problem, who);
   if ((h.weight && !std::isfinite(*h.weight)) || (h.load && !std::isfinite(*h.load))) {
     return reject(DropReason::kNonFinite, who);
   }
 
   msg.payload = Payload(std::move(payload_owner), payload_bytes);
+  msg.sum_squares = check.sum_squares;
   DecodeResult result;
   result.message = std::move(msg);
   result.sender = who;

@@ -70,6 +70,12 @@ struct MessageHeader {
 struct Message {
   MessageHeader header;
   Payload payload;  // header.count elements of header.dtype
+  // Σx² of a float32 payload's values where it was computed with the checksum (digest_payload):
+  // by decode_message() on receipt, so the receiver's plausibility check takes its norm from
+  // it instead of reading the payload again, and by DeferredFinisher on the sender. nullopt
+  // when not computed. It describes `payload`: whoever gives a message another payload resets
+  // it.
+  std::optional<double> sum_squares;
 };
 
 // What a receiver accepts. Every message must match run_id and fingerprint and come from a
@@ -85,6 +91,17 @@ struct Expectations {
 
 // XXH3-64 of the payload bytes (the header's checksum field).
 std::uint64_t payload_checksum(std::span<const std::byte> bytes);
+
+// A payload's checksum and whether its elements are all finite, with, for float32, Σx² of the
+// values: one pass over cache-sized chunks (hashed, then summed while still in cache). What
+// decode_message() validates with, and what a sender checksums float32 parameters with when
+// it wants their norm too.
+struct PayloadDigest {
+  std::uint64_t checksum = 0;
+  bool finite = true;
+  std::optional<double> sum_squares;  // float32 only; NaN or inf when not finite
+};
+PayloadDigest digest_payload(std::span<const std::byte> bytes, WireDType dtype);
 
 // Hash of a model description (architecture string) and its parameter count; the wire dtype is
 // not part of it (peers may compress differently and still agree on the model).

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/threads.h"
 #include "gossip/engine_transport.h"
 #include "gossip/failure_detector.h"
 #include "gossip/mixing_rule.h"
@@ -92,8 +93,18 @@ struct GossipEngine::Impl {
       own_norm.store(l2_norm(host_snapshot()));
     }
     send_to_all(MessageType::kHello);
-    io_thread = std::thread([this] { io_loop(); });
-    if (cfg.sender_thread) sender_thread = std::thread([this] { sender_loop(); });
+    io_thread = std::thread([this] {
+      name_this_thread("rumor-gossip" + std::to_string(rank));
+      make_this_thread_background();
+      io_loop();
+    });
+    if (cfg.sender_thread) {
+      sender_thread = std::thread([this] {
+        name_this_thread("rumor-send" + std::to_string(rank));
+        make_this_thread_background();
+        sender_loop();
+      });
+    }
   }
 
   ~Impl() {
@@ -160,19 +171,21 @@ struct GossipEngine::Impl {
     }
   }
 
-  // Sender thread, or the owner without one (GossipConfig::sender_thread): refreshes the norm
-  // check's own reference, encodes and checksums each message (DeferredFinisher) and hands it
-  // to the transport, which never waits here for PARAMS and EXCHANGE_REQ (pairwise replies
+  // Sender thread, or the owner without one (GossipConfig::sender_thread): encodes and
+  // checksums each message (DeferredFinisher), refreshes the norm check's own reference (from
+  // the checksum pass when a float32 payload is the snapshot, else with a pass of its own) and
+  // hands each message to the transport, which never waits here for PARAMS and EXCHANGE_REQ (pairwise replies
   // served from outgoing() may wait up to kReplyWait for room, as on the I/O thread).
   void finish_and_send(PublishJob& job) {
-    if (config.max_norm_ratio > 0.0) {
-      own_norm.store(l2_norm(std::span<const float>(
-          reinterpret_cast<const float*>(job.snapshot->data()), count)));
-    }
+    bool own_norm_known = false;  // from the checksum pass over the snapshot, when it is a payload
     DeferredFinisher finisher;
     for (Outgoing& out : job.messages) {
       try {
         finisher.finish(out.message, pool);
+        if (out.message.sum_squares && out.message.payload.data() == job.snapshot->data()) {
+          own_norm.store(std::sqrt(*out.message.sum_squares));
+          own_norm_known = true;
+        }
         send(std::move(out));
       } catch (const std::exception& e) {  // out of memory: this message is lost, not the peer
         log(LogLevel::kError, "gossip: rank ", rank, " could not send a published message: ",
@@ -180,6 +193,10 @@ struct GossipEngine::Impl {
         send_failures.fetch_add(1);
       }
       publishing.fetch_sub(1);  // after send() counted it: undelivered() never sees a gap
+    }
+    if (config.max_norm_ratio > 0.0 && !own_norm_known) {
+      own_norm.store(l2_norm(std::span<const float>(
+          reinterpret_cast<const float*>(job.snapshot->data()), count)));
     }
     rounds.fetch_add(1);
   }
@@ -227,9 +244,11 @@ struct GossipEngine::Impl {
     return host_params;
   }
 
-  // I/O thread: the L2 norm of a message's parameters, read in place (float32) or decoded a
-  // cache-sized chunk at a time (no copy of the whole payload: the rule decodes it again).
+  // I/O thread: the L2 norm of a message's parameters: from the Σx² that validation computed
+  // (float32 through the transport), else read in place (float32) or decoded a cache-sized
+  // chunk at a time (no copy of the whole payload: the rule decodes it again).
   double payload_norm(const Message& message) {
+    if (message.sum_squares) return std::sqrt(*message.sum_squares);
     if (const auto values = float32_view(message)) return l2_norm(*values);  // in place
     const std::size_t n = message.header.count;
     const std::size_t width = wire_dtype_size(message.header.dtype);

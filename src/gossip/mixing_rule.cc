@@ -55,9 +55,16 @@ void DeferredFinisher::finish(Message& message, BufferPool& pool) {
   const MessageHeader& header = message.header;
   if (source_.data() == nullptr || message.payload.data() != source_.data()) {
     source_ = message.payload;
+    sum_squares_.reset();
     if (message.payload.size() == header.count * wire_dtype_size(header.dtype)) {
       payload_ = message.payload;  // already in wire form (float32, float64)
-      checksum_ = payload_checksum(payload_.bytes());
+      if (header.dtype == WireDType::kFloat32) {  // the norm comes with the checksum
+        const PayloadDigest digest = digest_payload(payload_.bytes(), header.dtype);
+        checksum_ = digest.checksum;
+        sum_squares_ = digest.sum_squares;
+      } else {
+        checksum_ = payload_checksum(payload_.bytes());
+      }
     } else {  // float32 values for a narrower wire dtype
       const std::span<const float> values(
           reinterpret_cast<const float*>(message.payload.data()), header.count);
@@ -66,6 +73,7 @@ void DeferredFinisher::finish(Message& message, BufferPool& pool) {
   }
   message.payload = payload_;
   message.header.checksum = checksum_;
+  message.sum_squares = sum_squares_;
 }
 
 std::unique_ptr<MixingRule> make_mixing_rule(std::string_view name, std::size_t n,

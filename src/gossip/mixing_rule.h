@@ -58,8 +58,9 @@ struct MessageMaker {
 };
 
 // Finishes deferred messages in order (MessageMaker): encodes float32 values into the header's
-// wire dtype where it is narrower and computes the checksum. A message sharing the previous
-// one's payload (make_like) reuses its result. Any thread; `pool` supplies encoded payloads.
+// wire dtype where it is narrower and computes the checksum (for a float32 payload, with Σx²
+// of its values in the same pass: Message::sum_squares). A message sharing the previous one's
+// payload (make_like) reuses its result. Any thread; `pool` supplies encoded payloads.
 class DeferredFinisher {
  public:
   void finish(Message& message, BufferPool& pool);
@@ -68,6 +69,7 @@ class DeferredFinisher {
   Payload source_;   // the last deferred payload finished (held: its address stays unique) ...
   Payload payload_;  // ... and what it became
   std::uint64_t checksum_ = 0;
+  std::optional<double> sum_squares_;
 };
 
 struct Outgoing {

@@ -59,6 +59,7 @@ std::vector<Outgoing> AverageRule::receive(const Incoming& incoming, std::uint64
     received.decoded.resize(n_);
     payload_to_floats(incoming.message, received.decoded);
     received.message.payload = {};  // decoded: the wire bytes are no longer needed
+    received.message.sum_squares.reset();
   }
   std::map<std::uint32_t, Received>::node_type displaced;  // freed outside the lock
   std::lock_guard lock(mutex_);

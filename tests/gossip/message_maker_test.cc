@@ -74,6 +74,15 @@ TEST_P(Deferred, FinishedMessagesMatchImmediateOnes) {
   EXPECT_EQ(first.payload.data(), second.payload.data()) << "make_like shares the payload";
   if (dtype == WireDType::kFloat32) {
     EXPECT_EQ(first.payload.data(), snapshot->data()) << "float32 sends the snapshot itself";
+    // The checksum pass also summed the squares: the engine's own norm comes from it.
+    double expected = 0.0;
+    for (float v : values) expected += static_cast<double>(v) * v;
+    for (const Message* m : {&first, &second}) {
+      ASSERT_TRUE(m->sum_squares);
+      EXPECT_NEAR(*m->sum_squares, expected, 1e-6 * expected);
+    }
+  } else {
+    EXPECT_FALSE(first.sum_squares) << "encoded: the squares are not summed";
   }
 }
 
@@ -113,6 +122,7 @@ TEST(DeferredMaker, WireFormPayloadsAreOnlyChecksummed) {
   finisher.finish(m, pool);
   EXPECT_EQ(m.payload.data(), payload.data());
   EXPECT_EQ(m.header.checksum, payload_checksum(payload.bytes()));
+  EXPECT_FALSE(m.sum_squares) << "running totals are not parameters";
   EXPECT_TRUE(accepted(m));
 }
 

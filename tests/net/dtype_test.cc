@@ -1,4 +1,5 @@
-// dtype_test.cc — float32 ⇄ bfloat16 / float16 conversions and the finiteness check.
+// dtype_test.cc — float32 ⇄ bfloat16 / float16 conversions, the finiteness check and the sum
+// of squares that validation computes with it.
 #include "net/dtype.h"
 
 #include <gtest/gtest.h>
@@ -157,6 +158,68 @@ INSTANTIATE_TEST_SUITE_P(AllDTypes, DTypeArrays,
                          ::testing::Values(WireDType::kFloat32, WireDType::kBFloat16,
                                            WireDType::kFloat16),
                          [](const auto& info) { return std::string(wire_dtype_name(info.param)); });
+
+// Σx² in double, element by element: the reference.
+double reference_sum_squares(const std::vector<float>& values) {
+  double sum = 0.0;
+  for (float v : values) sum += static_cast<double>(v) * v;
+  return sum;
+}
+
+// The float32 bytes of `values` one byte past an aligned address (frames are not aligned).
+std::vector<std::byte> unaligned_bytes(const std::vector<float>& values) {
+  std::vector<std::byte> storage(values.size() * 4 + 1);
+  if (!values.empty()) std::memcpy(storage.data() + 1, values.data(), values.size() * 4);
+  return storage;
+}
+
+std::span<const std::byte> payload_of(const std::vector<std::byte>& storage) {
+  return std::span<const std::byte>(storage).subspan(1);
+}
+
+TEST(Float32SumSquares, MatchesADoubleSumWithinTheStatedError) {
+  Rng rng(5);
+  // Sizes around the block (1024) and lane (32) boundaries, and one of a model.
+  for (std::size_t n : {0u, 1u, 31u, 33u, 1023u, 1025u, 4097u, 235146u}) {
+    std::vector<float> values(n);
+    // Magnitudes spread over six orders, as in real parameters.
+    for (float& v : values) v = static_cast<float>(rng.normal() * std::pow(10.0, rng.uniform() * 6 - 3));
+    const auto storage = unaligned_bytes(values);
+    const Float32Sums sums = float32_sum_squares(payload_of(storage));
+    const double expected = reference_sum_squares(values);
+    EXPECT_TRUE(sums.finite) << n;
+    EXPECT_NEAR(sums.sum_squares, expected, 1e-5 * expected) << n;
+  }
+}
+
+TEST(Float32SumSquares, FindsNanAndInfAnywhere) {
+  const std::size_t n = 3000;  // three blocks
+  for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                    std::nanf("")}) {
+    for (std::size_t at : {std::size_t{0}, std::size_t{1500}, n - 1}) {
+      std::vector<float> values(n, 0.5f);
+      values[at] = bad;
+      const auto storage = unaligned_bytes(values);
+      const Float32Sums sums = float32_sum_squares(payload_of(storage));
+      EXPECT_FALSE(sums.finite) << at;
+      EXPECT_FALSE(std::isfinite(sums.sum_squares)) << at;
+    }
+  }
+}
+
+// Finite values whose squares overflow float (beyond 1.8e19) are still finite, and their sum
+// is right: the block is summed again in double.
+TEST(Float32SumSquares, HugeFiniteValuesAreFiniteAndSummedInDouble) {
+  std::vector<float> values(2048, 1.0f);
+  values[100] = 3e19f;
+  values[1500] = -std::numeric_limits<float>::max();
+  const auto storage = unaligned_bytes(values);
+  const Float32Sums sums = float32_sum_squares(payload_of(storage));
+  EXPECT_TRUE(sums.finite);
+  const double expected = reference_sum_squares(values);
+  EXPECT_TRUE(std::isfinite(expected));
+  EXPECT_NEAR(sums.sum_squares, expected, 1e-12 * expected);
+}
 
 TEST(WireDType, CodesAndSizes) {
   EXPECT_EQ(wire_dtype_size(WireDType::kFloat32), 4u);

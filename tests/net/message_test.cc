@@ -171,6 +171,39 @@ TEST(Message, PayloadAliasesTheFrameWithoutCopy) {
   EXPECT_EQ(r.message->payload.data(), w.payload.data());
 }
 
+// Validation sums the squares of a float32 payload in the same pass (the receiver's norm check
+// uses them); other dtypes get none.
+TEST(Message, DecodingAFloat32PayloadGivesItsSumOfSquares) {
+  MessageFactory factory(sender());
+  std::vector<float> values(1000);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = 0.01f * static_cast<float>(i) - 3.0f;
+  double expected = 0.0;
+  for (float v : values) expected += static_cast<double>(v) * v;
+  const DecodeResult r = decode(to_wire(params(factory, values)));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.message->sum_squares);
+  EXPECT_NEAR(*r.message->sum_squares, expected, 1e-5 * expected);
+
+  for (WireDType dtype : {WireDType::kBFloat16, WireDType::kFloat16}) {
+    const DecodeResult other = decode(to_wire(params(factory, values, dtype)));
+    ASSERT_TRUE(other.ok());
+    EXPECT_FALSE(other.message->sum_squares) << wire_dtype_name(dtype);
+  }
+}
+
+TEST(DigestPayload, ChecksumIsThePayloadChecksumAndSumsOnlyFloat32) {
+  const std::vector<float> values = {3.0f, -4.0f, 12.0f};
+  const auto bytes = std::as_bytes(std::span<const float>(values));
+  const PayloadDigest digest = digest_payload(bytes, WireDType::kFloat32);
+  EXPECT_EQ(digest.checksum, payload_checksum(bytes));
+  EXPECT_TRUE(digest.finite);
+  ASSERT_TRUE(digest.sum_squares);
+  EXPECT_EQ(*digest.sum_squares, 169.0);
+  const PayloadDigest as_half = digest_payload(bytes.first(4), WireDType::kFloat16);
+  EXPECT_EQ(as_half.checksum, payload_checksum(bytes.first(4)));
+  EXPECT_FALSE(as_half.sum_squares);
+}
+
 // A float32 payload is read in place (the receive path mixes straight from the frame); any
 // other dtype, or bytes that are not float-aligned, must be decoded instead.
 TEST(Float32View, ReadsAFloat32PayloadInPlace) {
