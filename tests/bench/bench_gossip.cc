@@ -5,12 +5,15 @@
 //   2. publish()+mix() throughput of a 2-peer push-sum cluster, against CpuBackend::axpby over
 //      the same number of floats;
 //   3. training samples/s per peer of 4 Trainers (threads) on 1/4 shards of Fashion-MNIST with
-//      gossip (push-sum, exponential) against the same 4 Trainers without engines.
+//      gossip (push-sum, exponential; average, one-peer exponential) against the same 4
+//      Trainers without engines.
 //
 // Usage: bench_gossip [--quick] [--training-peers N] [--only-training] [--repeats N]
+//                     [--settings KEY,...]
 //   --quick  4 peers, tiny buffers, one repetition: proves the program runs (a CI test); its
 //            figures mean nothing.
-//   --only-training  table 3 alone; --repeats N: its interleaved runs per row (default 3).
+//   --only-training  table 3 alone; --repeats N: its interleaved runs per row (default 3);
+//   --settings: table 3's gossip rows to run (default all; gossip off always runs).
 //
 // Peers are GossipEngines over inproc ZeroMQ in this process (as tests/gossip/consensus_test.cc
 // builds them), each with its own CpuBackend, all driven from the main thread.
@@ -22,6 +25,8 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -29,6 +34,7 @@
 #include <zmq.hpp>
 
 #include "core/rng.h"
+#include "core/threads.h"
 #include "gossip/topology.h"
 #include "kernels/cpu/cpu_backend.h"
 #include "net/zmq_transport.h"
@@ -291,11 +297,11 @@ void print_throughput(const std::vector<ThroughputRow>& rows) {
 
 struct TrainingResult {
   std::vector<double> samples_per_second;  // per peer, training time only
-  double wall_seconds = 0.0;
 };
 
 // One gossip configuration of the training table: publish_every 0 = no gossip.
 struct GossipSetting {
+  std::string key;  // for --settings
   std::string name;
   int publish_every = 0;
   std::string rule = "push-sum";
@@ -310,6 +316,7 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSe
   const int publish_every = setting.publish_every;
   TrainOptions options;
   options.epochs = 1;
+  options.evaluate = false;  // training alone: no peer's evaluation competes with the others
   GossipConfig config;
   config.model = options.model;
   config.rule = setting.rule;
@@ -320,10 +327,10 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSe
                                                         publish_every > 0);
   TrainingResult result;
   result.samples_per_second.resize(peers);
-  const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int r = 0; r < peers; ++r) {
     threads.emplace_back([&, r] {
+      name_this_thread("trainer" + std::to_string(r));
       cluster->trainers[r]->run(
           [&](const Progress& p) {
             if (p.final) result.samples_per_second[r] = p.samples_per_second;
@@ -332,13 +339,26 @@ TrainingResult train_peers(const TrainTestSplit& data, int peers, const GossipSe
     });
   }
   for (auto& t : threads) t.join();
-  result.wall_seconds = seconds_since(start);
   return result;
+}
+
+// The gossip settings of table 3 (gossip off comes first, always).
+std::vector<GossipSetting> training_settings() {
+  return {
+      {"ps1", "push-sum, every 1", 1},
+      {"ps2", "push-sum, every 2", 2},
+      {"ps4", "push-sum, every 4", 4},
+      {"ps8", "push-sum, every 8", 8},
+      {"avg1", "average 1-peer, every 1", 1, "average", "one-peer-exponential"},
+      {"avg2", "average 1-peer, every 2", 2, "average", "one-peer-exponential"},
+      {"ps1-inline", "push-sum, every 1, inline", 1, "push-sum", "exponential", false},
+      {"avg2-inline", "average 1-peer, 2, inline", 2, "average", "one-peer-exponential", false},
+  };
 }
 
 // Prints the table, or the reason there is none (no data set).
 // `peers` trainers as threads: 4 (two per core here) by default.
-void bench_training(bool quick, int peers, int repeats) {
+void bench_training(bool quick, int peers, int repeats, const std::set<std::string>& selected) {
   std::printf("\n3. Training, %d peers (threads) on 1/%d iid shards, 1 epoch, gossip on vs off\n\n",
               peers, peers);
   TrainTestSplit data;
@@ -354,17 +374,10 @@ void bench_training(bool quick, int peers, int repeats) {
   // Every configuration runs `repeats` times, interleaved (off, then each setting, off, ...), so
   // that drifting machine load hits them all alike; each row shows its median run (by mean
   // samples/s). The reference is gossip off.
-  const std::vector<GossipSetting> configs = {
-      {"gossip off", 0},
-      {"push-sum, every 1", 1},
-      {"push-sum, every 2", 2},
-      {"push-sum, every 4", 4},
-      {"push-sum, every 8", 8},
-      {"average 1-peer, every 1", 1, "average", "one-peer-exponential"},
-      {"average 1-peer, every 2", 2, "average", "one-peer-exponential"},
-      {"push-sum, every 1, inline", 1, "push-sum", "exponential", false},
-      {"average 1-peer, 2, inline", 2, "average", "one-peer-exponential", false},
-  };
+  std::vector<GossipSetting> configs = {{"off", "gossip off", 0}};
+  for (const GossipSetting& setting : training_settings()) {
+    if (selected.empty() || selected.contains(setting.key)) configs.push_back(setting);
+  }
   std::vector<std::vector<TrainingResult>> runs(configs.size());
   for (int rep = 0; rep < repeats; ++rep) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -377,41 +390,54 @@ void bench_training(bool quick, int peers, int repeats) {
     for (double x : v) s += x;
     return s / static_cast<double>(v.size());
   };
-  const auto median_run = [&](std::vector<TrainingResult> results) {
-    std::sort(results.begin(), results.end(), [&](const auto& a, const auto& b) {
-      return mean(a.samples_per_second) < mean(b.samples_per_second);
-    });
-    return results[results.size() / 2];
+  // The median of a configuration's runs by one figure (each figure its own median run).
+  const auto median = [](const std::vector<TrainingResult>& results, const auto& figure) {
+    std::vector<double> values;
+    for (const TrainingResult& r : results) values.push_back(figure(r));
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
   };
-  const TrainingResult off = median_run(runs[0]);
-  const double ref = mean(off.samples_per_second);
-  std::printf("%-26s %12s %12s %12s %9s %7s\n", "run", "samples/s", "min peer", "max peer",
-              "wall (s)", "ratio");
-  std::printf("%s\n", std::string(26 + 1 + 12 + 1 + 12 + 1 + 12 + 1 + 9 + 1 + 7, '-').c_str());
+  const auto peer_rate = [&](const TrainingResult& r) { return mean(r.samples_per_second); };
+  const auto slowest_peer = [](const TrainingResult& r) {
+    return *std::min_element(r.samples_per_second.begin(), r.samples_per_second.end());
+  };
+  const auto fastest_peer = [](const TrainingResult& r) {
+    return *std::max_element(r.samples_per_second.begin(), r.samples_per_second.end());
+  };
+  const double ref = median(runs[0], peer_rate);
+  const double slowest_ref = median(runs[0], slowest_peer);
+  std::printf("%-26s %10s %10s %10s %7s %7s\n", "run", "samples/s", "slowest", "fastest",
+              "ratio", "slowest");
+  std::printf("%s\n", std::string(26 + 3 * 11 + 2 * 8, '-').c_str());
   for (std::size_t c = 0; c < configs.size(); ++c) {
-    const TrainingResult r = median_run(runs[c]);
-    const auto [lo, hi] =
-        std::minmax_element(r.samples_per_second.begin(), r.samples_per_second.end());
-    std::printf("%-26s %12.0f %12.0f %12.0f %9.2f %7s\n", configs[c].name.c_str(),
-                mean(r.samples_per_second), *lo, *hi, r.wall_seconds,
-                c == 0 ? "-" : format("%.3f", mean(r.samples_per_second) / ref).c_str());
+    const double rate = median(runs[c], peer_rate);
+    const double slowest = median(runs[c], slowest_peer);
+    std::printf("%-26s %10.0f %10.0f %10.0f %7s %7s\n", configs[c].name.c_str(), rate, slowest,
+                median(runs[c], fastest_peer), c == 0 ? "-" : format("%.3f", rate / ref).c_str(),
+                c == 0 ? "-" : format("%.3f", slowest / slowest_ref).c_str());
   }
   std::printf(
-      "\nsamples/s: per peer (mean over peers; min and max), training time only (the Trainer's\n"
-      "  own figure: evaluation excluded, the step hooks mix()/publish() included). All %d\n"
-      "  peers run at once as threads, with gossip or without, on %u hardware threads.\n"
-      "ratio: against gossip off (%.0f samples/s); each row is the median of %d interleaved\n"
+      "\nsamples/s: per peer, the mean of the peers' own rates (slowest, fastest: one peer's),\n"
+      "  training time only (the Trainer's own figure, the step hooks mix() and publish()\n"
+      "  included; no evaluation). All %d peers run at once as threads, with gossip or\n"
+      "  without, on %u hardware threads.\n"
+      "ratio: the mean against gossip off's (%.0f samples/s); slowest: the slowest peer's\n"
+      "  against gossip off's slowest (%.0f), which is when the cluster's epoch ends. With\n"
+      "  more trainers than cores the scheduler lets some peers run ahead while others wait,\n"
+      "  more so without gossip: that lifts gossip off's mean, not its slowest peer. With a\n"
+      "  core per trainer the two ratios agree. Every figure is the median of %d interleaved\n"
       "  runs.\n"
       "  Gossip: push-sum on the exponential graph (the library's default: 2 messages per\n"
       "  publish) or the average rule on the one-peer exponential graph (1 message; every 2\n"
       "  steps is rumor peer's default), publishing every N steps; mix() before every step\n"
       "  applies whatever arrived. 'inline': GossipConfig::sender_thread false (publish()\n"
       "  checksums and sends itself instead of handing that to the engine's sender thread).\n",
-      peers, std::thread::hardware_concurrency(), ref, repeats);
+      peers, std::thread::hardware_concurrency(), ref, slowest_ref, repeats);
 }
 
 constexpr const char* kUsage =
-    "bench_gossip [--quick] [--training-peers N] [--only-training] [--repeats N]";
+    "bench_gossip [--quick] [--training-peers N] [--only-training] [--repeats N]\n"
+    "             [--settings KEY,KEY...]";
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "bench_gossip: %s\nusage: %s\n", message.c_str(), kUsage);
@@ -423,6 +449,7 @@ int run(int argc, char** argv) {
   bool only_training = false;
   int training_peers = 4;
   int repeats = 3;
+  std::set<std::string> settings;  // empty: all
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--quick") {
@@ -441,11 +468,25 @@ int run(int argc, char** argv) {
       if (repeats < 1 || repeats > 99) {
         return usage_error("--repeats " + value + ": expected 1..99");
       }
+    } else if (arg == "--settings" && i + 1 < argc) {
+      std::stringstream list(argv[++i]);
+      for (std::string key; std::getline(list, key, ',');) {
+        const auto all = training_settings();
+        if (std::none_of(all.begin(), all.end(), [&](const auto& s) { return s.key == key; })) {
+          std::string keys;
+          for (const auto& s : all) keys += (keys.empty() ? "" : ", ") + s.key;
+          return usage_error("--settings: no setting '" + key + "' (valid: " + keys + ")");
+        }
+        settings.insert(key);
+      }
     } else if (arg == "-h" || arg == "--help") {
       std::printf("usage: %s\n"
                   "  --training-peers N  trainers in table 3 (default 4)\n"
                   "  --only-training     table 3 alone\n"
-                  "  --repeats N         interleaved runs per row of table 3 (default 3)\n",
+                  "  --repeats N         interleaved runs per row of table 3 (default 3)\n"
+                  "  --settings KEYS     table 3's rows besides gossip off (default all): ps1, ps2,\n"
+                  "                      ps4, ps8 (push-sum every N), avg1, avg2 (average, one\n"
+                  "                      peer, every N), ps1-inline, avg2-inline\n",
                   kUsage);
       return 0;
     } else {
@@ -459,7 +500,7 @@ int run(int argc, char** argv) {
   const auto start = Clock::now();
   if (quick) repeats = 1;
   if (only_training) {
-    bench_training(quick, training_peers, repeats);
+    bench_training(quick, training_peers, repeats, settings);
     std::printf("\nTotal run %.1f s.\n", seconds_since(start));
     return 0;
   }
@@ -524,7 +565,7 @@ int run(int argc, char** argv) {
       "time: median over %d repetitions of ~%.0f ms of back-to-back calls or cycles, axpby and\n"
       "  cycles alternating.\n",
       reps, rep_s * 1e3);
-  bench_training(quick, training_peers, repeats);
+  bench_training(quick, training_peers, repeats, settings);
   std::printf("\nTotal run %.1f s.\n", seconds_since(start));
   return 0;
 }
