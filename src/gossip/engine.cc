@@ -54,6 +54,7 @@ struct GossipEngine::Impl {
         backend(backend_in),
         params(params_in),
         count(count_in),
+        use_sender_thread(cfg.sender_thread.value_or(!backend_in.host_accessible())),
         dtype(parse_wire_dtype(cfg.wire_dtype)),
         policy(cfg.staleness),
         topology(Topology::parse(cfg.topology, world, cfg.seed)),
@@ -98,7 +99,7 @@ struct GossipEngine::Impl {
       make_this_thread_background();
       io_loop();
     });
-    if (cfg.sender_thread) {
+    if (use_sender_thread) {
       sender_thread = std::thread([this] {
         name_this_thread("rumor-send" + std::to_string(rank));
         make_this_thread_background();
@@ -155,7 +156,7 @@ struct GossipEngine::Impl {
   };
 
   // Takes published rounds in order and finishes them (below). Drains what is queued before
-  // it stops. Not started with GossipConfig::sender_thread false.
+  // it stops. Not started without use_sender_thread.
   void sender_loop() {
     for (;;) {
       PublishJob job;
@@ -397,7 +398,7 @@ struct GossipEngine::Impl {
     }
     ++round;
     if (neighbours.empty()) return;
-    if (config.sender_thread) {
+    if (use_sender_thread) {
       std::unique_lock lock(jobs_mutex);
       jobs_changed.wait(lock, [&] { return jobs.size() < kMaxPublishesQueued; });
     }
@@ -411,7 +412,7 @@ struct GossipEngine::Impl {
     job.messages =
         rule->outgoing(snapshot, neighbours, static_cast<std::uint64_t>(step), deferred);
     publishing.fetch_add(job.messages.size());
-    if (!config.sender_thread) {
+    if (!use_sender_thread) {
       finish_and_send(job);
       return;
     }
@@ -637,6 +638,8 @@ struct GossipEngine::Impl {
   Backend& backend;
   float* const params;
   const std::size_t count;
+  // GossipConfig::sender_thread, decided: a thread for parameters in device memory.
+  const bool use_sender_thread;
   const WireDType dtype;
   const StalenessPolicy policy;
   const Topology topology;

@@ -35,11 +35,13 @@ struct GossipConfig {
   double alpha = 0.5;                    // average: weight of the neighbour's parameters
   int publish_every = 1;                 // steps between publishes
   std::string wire_dtype = "f32";        // f32, bf16, f16 (robust-push-sum always sends f32)
-  // publish() copies the parameters and leaves the checksum, the encoding and the sends to an
-  // engine thread, where they overlap with the next steps on a spare core (GPU training, fewer
-  // trainers than cores). false: publish() does that work itself (no extra thread; where
-  // trainers keep every core busy the two measured the same, docs/PERFORMANCE.md).
-  bool sender_thread = true;
+  // true: publish() copies the parameters and leaves the checksum, the encoding and the sends
+  // to an engine thread, where they overlap with the next steps on a core that is not training
+  // (GPU training). false: publish() does that work itself, with no thread to wake. Unset (the
+  // default): a thread when the parameters are in device memory, none when they are in host
+  // memory, where training keeps the cores busy and the hand-over cost more than it saved
+  // (docs/PERFORMANCE.md, "Per-message work: second round").
+  std::optional<bool> sender_thread;
   StalenessConfig staleness;
   FailureDetectorConfig failure;
   std::chrono::milliseconds heartbeat_interval{100};

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -306,7 +307,7 @@ struct GossipSetting {
   int publish_every = 0;
   std::string rule = "push-sum";
   std::string topology = "exponential";
-  bool sender_thread = true;  // false: publish() encodes and sends itself
+  std::optional<bool> sender_thread = std::nullopt;  // unset: the engine's choice (none for host parameters)
 };
 
 // `peers` Trainers as threads, each on its iid shard, one epoch; unless `setting` is "off",
@@ -351,8 +352,8 @@ std::vector<GossipSetting> training_settings() {
       {"ps8", "push-sum, every 8", 8},
       {"avg1", "average 1-peer, every 1", 1, "average", "one-peer-exponential"},
       {"avg2", "average 1-peer, every 2", 2, "average", "one-peer-exponential"},
-      {"ps1-inline", "push-sum, every 1, inline", 1, "push-sum", "exponential", false},
-      {"avg2-inline", "average 1-peer, 2, inline", 2, "average", "one-peer-exponential", false},
+      {"ps1-thread", "push-sum, every 1, thread", 1, "push-sum", "exponential", true},
+      {"avg2-thread", "average 1-peer, 2, thread", 2, "average", "one-peer-exponential", true},
   };
 }
 
@@ -430,8 +431,9 @@ void bench_training(bool quick, int peers, int repeats, const std::set<std::stri
       "  Gossip: push-sum on the exponential graph (the library's default: 2 messages per\n"
       "  publish) or the average rule on the one-peer exponential graph (1 message; every 2\n"
       "  steps is rumor peer's default), publishing every N steps; mix() before every step\n"
-      "  applies whatever arrived. 'inline': GossipConfig::sender_thread false (publish()\n"
-      "  checksums and sends itself instead of handing that to the engine's sender thread).\n",
+      "  applies whatever arrived; publish() checksums and sends itself (the engine's default\n"
+      "  for parameters in host memory). 'thread': GossipConfig::sender_thread true (publish()\n"
+      "  hands that to the engine's sender thread, the default for device memory).\n",
       peers, std::thread::hardware_concurrency(), ref, slowest_ref, repeats);
 }
 
@@ -486,7 +488,8 @@ int run(int argc, char** argv) {
                   "  --repeats N         interleaved runs per row of table 3 (default 3)\n"
                   "  --settings KEYS     table 3's rows besides gossip off (default all): ps1, ps2,\n"
                   "                      ps4, ps8 (push-sum every N), avg1, avg2 (average, one\n"
-                  "                      peer, every N), ps1-inline, avg2-inline\n",
+                  "                      peer, every N), ps1-thread, avg2-thread (with a sender\n"
+                  "                      thread)\n",
                   kUsage);
       return 0;
     } else {
