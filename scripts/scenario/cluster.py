@@ -112,8 +112,8 @@ class Cluster:
         (peer.out / "http.addr").unlink(missing_ok=True)
         if not resume:
             (peer.out / "metrics.jsonl").unlink(missing_ok=True)
-        # In a namespace the runner reaches the endpoint over the peer's veth, not loopback.
-        http = f"{self.network.address(rank)}:0" if self.network else "127.0.0.1:0"
+        # In a namespace the runner reaches the endpoint over the management link (netns.py).
+        http = f"{self.network.management_address(rank)}:0" if self.network else "127.0.0.1:0"
         command = [self.rumor, "peer", "--peers", str(self.peers_file), "--rank", str(rank),
                    "--out", str(peer.out), "--http", http, "--enable-faults",
                    "--checkpoint-dir", str(peer.ckpt),

@@ -3,16 +3,22 @@
 Layout (NAME = rumor-PID, PID the runner's; interface names fit Linux's 15 characters):
 
     NAME-0 [eth0 10.213.B.1] --veth--+
-    NAME-1 [eth0 10.213.B.2] --veth--+-- bridge in NAME-hub --veth-- [rsPIDr 10.213.B.254] root
+    NAME-1 [eth0 10.213.B.2] --veth--+-- bridge br0 in NAME-hub      (the gossip links)
     ...                              +
+    NAME-0 [mgmt0 10.213.M.1] --veth--+
+    NAME-1 [mgmt0 10.213.M.2] --veth--+-- bridge br1 in NAME-hub --veth-- [rsPIDr 10.213.M.254] root
+    ...                               +
 
-The runner, in the root namespace, reaches every peer's HTTP endpoint through the last veth
-pair; peers reach each other over the bridge, so their gossip crosses real links. The hub
-namespace holds the bridge so that nothing in the root namespace's firewall (a Docker FORWARD
-policy, br_netfilter) sees the traffic. `bandwidth` is a tc tbf qdisc on a peer's eth0 (its
-upload), `loss` an iptables statistic DROP rule in the peer's namespace: both live inside the
-namespaces and vanish with them. The root namespace gets one veth, removed by `teardown()`;
-`remove_stale()` removes what a runner that was SIGKILLed left behind.
+Peers gossip over br0, so their messages cross real links. The runner, in the root namespace,
+reaches every peer's HTTP endpoint over br1, a management network of its own: what is done to
+the gossip links (a 10 Mbit/s cap, packet loss) must not hide a peer's progress from the
+runner, or a step-triggered event could miss its step (a capped link queues the runner's
+/status replies behind parameter messages for seconds). The hub namespace holds the bridges so
+that nothing in the root namespace's firewall (a Docker FORWARD policy, br_netfilter) sees the
+traffic. `bandwidth` is a tc tbf qdisc on a peer's eth0 (its upload), `loss` an iptables
+statistic DROP rule on eth0 in the peer's namespace: both live inside the namespaces and
+vanish with them. The root namespace gets one veth, removed by `teardown()`; `remove_stale()`
+removes what a runner that was SIGKILLed left behind.
 """
 from __future__ import annotations
 
@@ -104,7 +110,8 @@ class Network:
         self.world = world
         self.pid = os.getpid() if pid is None else pid
         self.name = f"rumor-{self.pid}"
-        self.subnet = None      # "10.213.B"
+        self.subnet = None      # "10.213.B": the gossip links
+        self.management_subnet = None  # "10.213.M": the runner's
         self.created: list[str] = []   # namespaces, for teardown
         self.root_link = f"rs{self.pid}r"
 
@@ -114,6 +121,10 @@ class Network:
     def address(self, rank: int) -> str:
         return f"{self.subnet}.{rank + 1}"
 
+    def management_address(self, rank: int) -> str:
+        """Where the runner reaches the peer (its HTTP endpoint), off the gossip links."""
+        return f"{self.management_subnet}.{rank + 1}"
+
     def endpoints(self) -> list[str]:
         return [f"{self.address(r)}:{GOSSIP_PORT}" for r in range(self.world)]
 
@@ -121,14 +132,14 @@ class Network:
         """The command run inside the peer's namespace (`ip netns exec` execs it: same pid)."""
         return ["ip", "netns", "exec", self.namespace(rank), *command]
 
-    def _free_subnet(self) -> str:
+    def _free_subnet(self, taken: str | None = None) -> str:
         used = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True,
                               text=True).stdout
         used += subprocess.run(["ip", "-4", "route", "show"], capture_output=True,
                                text=True).stdout
         for i in range(250):
             b = (self.pid + i) % 250 + 1
-            if f"{SUBNET_PREFIX}.{b}." not in used:
+            if f"{SUBNET_PREFIX}.{b}." not in used and f"{SUBNET_PREFIX}.{b}" != taken:
                 return f"{SUBNET_PREFIX}.{b}"
         raise NetnsUnavailable(f"no free {SUBNET_PREFIX}.x.0/24 subnet for the namespaces")
 
@@ -140,26 +151,32 @@ class Network:
             raise NetnsUnavailable(reason)
         remove_stale()
         self.subnet = self._free_subnet()
+        self.management_subnet = self._free_subnet(taken=self.subnet)
         hub = f"{self.name}-hub"
         try:
             for ns in [hub] + [self.namespace(r) for r in range(self.world)]:
                 _run("ip", "netns", "add", ns)
                 self.created.append(ns)
                 _run("ip", "-n", ns, "link", "set", "lo", "up")
-            _run("ip", "-n", hub, "link", "add", "br0", "type", "bridge")
-            _run("ip", "-n", hub, "link", "set", "br0", "up")
+            for bridge in ("br0", "br1"):
+                _run("ip", "-n", hub, "link", "add", bridge, "type", "bridge")
+                _run("ip", "-n", hub, "link", "set", bridge, "up")
             for r in range(self.world):
-                ns, outer, inner = self.namespace(r), f"rs{self.pid}h{r}", f"rs{self.pid}p{r}"
-                _run("ip", "link", "add", inner, "netns", ns, "type", "veth", "peer", "name",
-                     outer, "netns", hub)
-                _run("ip", "-n", ns, "link", "set", inner, "name", "eth0")
-                _run("ip", "-n", ns, "addr", "add", f"{self.address(r)}/24", "dev", "eth0")
-                _run("ip", "-n", ns, "link", "set", "eth0", "up")
-                _run("ip", "-n", hub, "link", "set", outer, "master", "br0", "up")
+                ns = self.namespace(r)
+                for name, address, bridge, tag in (("eth0", self.address(r), "br0", "p"),
+                                                   ("mgmt0", self.management_address(r), "br1",
+                                                    "q")):
+                    inner, outer = f"rs{self.pid}{tag}{r}", f"rs{self.pid}{tag}h{r}"
+                    _run("ip", "link", "add", inner, "netns", ns, "type", "veth", "peer",
+                         "name", outer, "netns", hub)
+                    _run("ip", "-n", ns, "link", "set", inner, "name", name)
+                    _run("ip", "-n", ns, "addr", "add", f"{address}/24", "dev", name)
+                    _run("ip", "-n", ns, "link", "set", name, "up")
+                    _run("ip", "-n", hub, "link", "set", outer, "master", bridge, "up")
             _run("ip", "link", "add", self.root_link, "type", "veth", "peer", "name", "uplink",
                  "netns", hub)
-            _run("ip", "-n", hub, "link", "set", "uplink", "master", "br0", "up")
-            _run("ip", "addr", "add", f"{self.subnet}.254/24", "dev", self.root_link)
+            _run("ip", "-n", hub, "link", "set", "uplink", "master", "br1", "up")
+            _run("ip", "addr", "add", f"{self.management_subnet}.254/24", "dev", self.root_link)
             _run("ip", "link", "set", self.root_link, "up")
         except NetnsUnavailable:
             self.teardown()

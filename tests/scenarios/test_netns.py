@@ -1,5 +1,6 @@
 """The netns network of `network = "netns"` scenarios: namespaces joined over veth, the runner
-reaching each peer, link limits applied inside the namespaces, and nothing left behind.
+reaching each peer over a management link of its own, link limits applied to the gossip links
+inside the namespaces, and nothing left behind.
 Needs root, ip, tc and iptables: skipped with the reason otherwise.
 """
 import os
@@ -25,10 +26,10 @@ c.close()
 """
 
 
-def listen_in(network, rank):
-    """A one-shot server in the rank's namespace: (process, port). It sends the client's IP."""
-    proc = subprocess.Popen(network.wrap(rank, [sys.executable, "-c", LISTEN,
-                                                network.address(rank)]),
+def listen_in(network, rank, address):
+    """A one-shot server on `address` in the rank's namespace: (process, port). It sends the
+    client's IP."""
+    proc = subprocess.Popen(network.wrap(rank, [sys.executable, "-c", LISTEN, address]),
                             stdout=subprocess.PIPE, text=True)
     return proc, int(proc.stdout.readline())
 
@@ -50,11 +51,12 @@ class NetworkTest(unittest.TestCase):
 
     def test_runner_and_peers_reach_each_other_over_veth(self):
         n = self.network
-        proc, port = listen_in(n, 0)
-        with socket.create_connection((n.address(0), port), timeout=5) as s:
-            self.assertEqual(s.recv(64).decode(), f"{n.subnet}.254")   # the root's veth
+        self.assertNotEqual(n.subnet, n.management_subnet)
+        proc, port = listen_in(n, 0, n.management_address(0))
+        with socket.create_connection((n.management_address(0), port), timeout=5) as s:
+            self.assertEqual(s.recv(64).decode(), f"{n.management_subnet}.254")   # the root's veth
         proc.wait(timeout=5)
-        proc, port = listen_in(n, 2)
+        proc, port = listen_in(n, 2, n.address(2))
         client = subprocess.run(n.wrap(1, [sys.executable, "-c",
                                            "import socket, sys; s = socket.create_connection("
                                            "(sys.argv[1], int(sys.argv[2])), timeout=5); "
@@ -78,6 +80,9 @@ class NetworkTest(unittest.TestCase):
         self.assertIn("--probability 0.25", rules)
         self.assertNotIn("statistic", subprocess.run(
             n.wrap(0, ["iptables", "-S", "OUTPUT"]), capture_output=True, text=True).stdout)
+        self.assertIn("-o eth0", rules)   # the gossip link only: the runner's link keeps its pace
+        self.assertNotIn("tbf", subprocess.run(n.wrap(1, ["tc", "qdisc", "show", "dev", "mgmt0"]),
+                                               capture_output=True, text=True).stdout)
         n.set_bandwidth(1, 0)
         n.set_loss(1, 0)
         self.assertNotIn("tbf", subprocess.run(n.wrap(1, ["tc", "qdisc", "show", "dev", "eth0"]),
