@@ -4,15 +4,15 @@
 //      gap of the topology's synchronous push-sum mixing matrix (computed here);
 //   2. publish()+mix() throughput of a 2-peer push-sum cluster, against CpuBackend::axpby over
 //      the same number of floats;
-//   3. training samples/s per peer of 4 Trainers (threads) on 1/4 shards of Fashion-MNIST with
-//      gossip (push-sum, exponential; average, one-peer exponential) against the same 4
-//      Trainers without engines.
+//   3. training samples/s per peer of N Trainers (threads, one per core by default) on 1/N
+//      shards of Fashion-MNIST with gossip (push-sum, exponential; average, one-peer
+//      exponential) against the same N Trainers without engines.
 //
 // Usage: bench_gossip [--quick] [--training-peers N] [--only-training] [--repeats N]
 //                     [--settings KEY,...]
 //   --quick  4 peers, tiny buffers, one repetition: proves the program runs (a CI test); its
 //            figures mean nothing.
-//   --only-training  table 3 alone; --repeats N: its interleaved runs per row (default 3);
+//   --only-training  table 3 alone; --repeats N: its interleaved runs per row (default 5);
 //   --settings: table 3's gossip rows to run (default all; gossip off always runs).
 //
 // Peers are GossipEngines over inproc ZeroMQ in this process (as tests/gossip/consensus_test.cc
@@ -222,13 +222,17 @@ struct ThroughputRow {
   std::string throughput, reference, ratio;
 };
 
-void bench_mix(std::size_t n, const std::string& label, int reps, double rep_s,
+// `sender_thread`: rows for the engine's default (host parameters: publish() checksums and
+// sends itself) or, with true, for a sender thread that does that after publish() returned.
+void bench_mix(std::size_t n, const std::string& label, int reps, double rep_s, bool sender_thread,
                std::vector<ThroughputRow>& rows) {
   GossipConfig config;
   config.rule = "push-sum";
   config.topology = "complete";
   config.model = "bench-gossip";
-  auto cluster = make_cluster(2, config, "mix-" + std::to_string(n), n);
+  if (sender_thread) config.sender_thread = true;
+  auto cluster = make_cluster(2, config,
+                              "mix-" + std::to_string(n) + (sender_thread ? "-thread" : ""), n);
   GossipEngine& e0 = *cluster->engines[0];
   GossipEngine& e1 = *cluster->engines[1];
 
@@ -273,15 +277,18 @@ void bench_mix(std::size_t n, const std::string& label, int reps, double rep_s,
   const double ref_s = median(axpby_s);
   const double ref_gbps = bytes / ref_s / 1e9;
   const std::string size = label + ", " + format("%.2f", 4.0 * n / 1e6) + " MB";
-  rows.push_back({"CpuBackend::axpby (reference)", size, ref_s,
-                  format("%.2f GB/s", ref_gbps), "-", "-"});
+  if (!sender_thread) {
+    rows.push_back({"CpuBackend::axpby (reference)", size, ref_s,
+                    format("%.2f GB/s", ref_gbps), "-", "-"});
+  }
   const std::string ref = "axpby " + format("%.2f GB/s", ref_gbps);
   const auto add = [&](const std::string& what, double s) {
     rows.push_back({what, size, s, format("%.2f GB/s", bytes / s / 1e9), ref,
                     format("%.3f", ref_s / s)});
   };
-  add("owner: publish()+mix()", median(owner_s));
-  add(std::string("cycle per peer") + (settled ? "" : " (unsettled!)"), median(cycle_s));
+  const std::string how = sender_thread ? ", thread" : "";
+  add("owner: publish()+mix()" + how, median(owner_s));
+  add("cycle per peer" + how + (settled ? "" : " (unsettled!)"), median(cycle_s));
 }
 
 void print_throughput(const std::vector<ThroughputRow>& rows) {
@@ -358,7 +365,9 @@ std::vector<GossipSetting> training_settings() {
 }
 
 // Prints the table, or the reason there is none (no data set).
-// `peers` trainers as threads: 4 (two per core here) by default.
+// `peers` trainers as threads: one per core by default. Per-peer samples/s is a figure of the
+// gossip's cost when every trainer has a core; with more trainers than cores (--training-peers
+// 4 here) it is also one of the scheduler, which lets some peers run ahead of others.
 void bench_training(bool quick, int peers, int repeats, const std::set<std::string>& selected) {
   std::printf("\n3. Training, %d peers (threads) on 1/%d iid shards, 1 epoch, gossip on vs off\n\n",
               peers, peers);
@@ -449,8 +458,8 @@ int usage_error(const std::string& message) {
 int run(int argc, char** argv) {
   bool quick = false;
   bool only_training = false;
-  int training_peers = 4;
-  int repeats = 3;
+  int training_peers = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  int repeats = 5;
   std::set<std::string> settings;  // empty: all
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -483,9 +492,9 @@ int run(int argc, char** argv) {
       }
     } else if (arg == "-h" || arg == "--help") {
       std::printf("usage: %s\n"
-                  "  --training-peers N  trainers in table 3 (default 4)\n"
+                  "  --training-peers N  trainers in table 3 (default: one per core, at least 2)\n"
                   "  --only-training     table 3 alone\n"
-                  "  --repeats N         interleaved runs per row of table 3 (default 3)\n"
+                  "  --repeats N         interleaved runs per row of table 3 (default 5)\n"
                   "  --settings KEYS     table 3's rows besides gossip off (default all): ps1, ps2,\n"
                   "                      ps4, ps8 (push-sum every N), avg1, avg2 (average, one\n"
                   "                      peer, every N), ps1-thread, avg2-thread (with a sender\n"
@@ -545,21 +554,26 @@ int run(int argc, char** argv) {
   const int reps = quick ? 1 : 9;
   const double rep_s = quick ? 0.0 : 0.2;
   if (quick) {
-    bench_mix(1001, "1001 floats", reps, rep_s, throughput);
+    bench_mix(1001, "1001 floats", reps, rep_s, false, throughput);
   } else {
-    bench_mix(235'146, "235146 floats (MLP)", reps, rep_s, throughput);
-    bench_mix(10'000'000, "10M floats", reps, rep_s, throughput);
+    for (const std::size_t n : {std::size_t{235'146}, std::size_t{10'000'000}}) {
+      const std::string label = n == 235'146 ? "235146 floats (MLP)" : "10M floats";
+      bench_mix(n, label, reps, rep_s, false, throughput);
+      bench_mix(n, label, reps, rep_s, true, throughput);
+    }
   }
   std::printf("\n2. publish()+mix() of a 2-peer push-sum cluster vs axpby on the same n\n\n");
   print_throughput(throughput);
   std::printf(
       "\nowner: what peer 0's training thread spends in publish() (copy the parameters into a\n"
-      "  pooled snapshot, the rule stamps its message; the engine's sender thread checksums it\n"
-      "  and hands it to the transport) plus mix() (fold the accumulated contribution into the\n"
-      "  parameters in one pass).\n"
+      "  pooled snapshot, the rule stamps its message, the checksum pass also sums the squares,\n"
+      "  the message goes to the transport) plus mix() (fold the accumulated contribution into\n"
+      "  the parameters in one pass). ', thread': GossipConfig::sender_thread true, the default\n"
+      "  for device memory: the engine's sender thread checksums and sends after publish()\n"
+      "  returned, so the owner pays the copy and the mix only.\n"
       "cycle per peer: half of one full cycle of both peers driven from one thread: both\n"
-      "  publish, wait until the sender threads have sent and the I/O threads have received,\n"
-      "  validated (checksum), norm-checked and accumulated both messages, both mix. It\n"
+      "  publish, wait until the messages are sent and the I/O threads have received, validated\n"
+      "  (checksum, finiteness and the norm in one pass) and accumulated both, both mix. It\n"
       "  includes the inproc transfer and the waits.\n"
       "GB/s-equiv: 12 bytes per float (what axpby reads and writes) / time, so ratio =\n"
       "  axpby time / gossip time (1.0 = gossip costs one axpby; 2 cores shared by the owner,\n"
