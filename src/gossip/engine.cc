@@ -474,12 +474,22 @@ struct GossipEngine::Impl {
 
   // Owner thread: pulls the full state from the live peer furthest ahead, waiting for its
   // reply (bounded by catch_up_timeout; a dead or silent peer makes it try another).
-  // `initial`: the catch-up of a joining peer (else: it fell behind by catch_up_lag).
+  // `initial`: the catch-up of a joining peer, which waits for someone to ask; else it fell
+  // behind by catch_up_lag, and it ends at once when no live peer is that far ahead any more
+  // (the peer it asked finished or died without answering).
   void catch_up_now(bool initial) {
     const auto give_up = clock.now() + config.catch_up_timeout;
     std::unique_lock lock(mutex);
     while (clock.now() < give_up && !stopping) {
       const auto target = furthest_live_peer();
+      if (!initial && (!target || target->second - my_step.load() <= config.catch_up_lag)) {
+        // The peer we were behind left (it finished, or died) before it answered, and no live
+        // peer is that far ahead any more: there is nobody to catch up with.
+        log(LogLevel::kInfo, "gossip: rank ", rank,
+            ": no live peer is more than catch-up-lag ", config.catch_up_lag,
+            " steps ahead any more; continuing with its own parameters");
+        return;
+      }
       if (!target) {
         changed.wait_for(lock, config.heartbeat_interval);  // nobody heard from yet
         continue;
