@@ -69,3 +69,14 @@ else
   python3 "$root/scripts/bench_peers.py" --rumor "$build_dir/src/peer/rumor" --seeds 1 2 3 \
     "${peer_configs[@]}"
 fi
+
+echo
+echo "== rumor peer processes: training samples/s with gossip against without"
+if ((quick)); then
+  python3 "$root/scripts/bench_overlap.py" --rumor "$build_dir/src/peer/rumor" --epochs 1 \
+    --repeats 1
+else
+  python3 "$root/scripts/bench_overlap.py" --rumor "$build_dir/src/peer/rumor" --repeats 5
+  python3 "$root/scripts/bench_overlap.py" --rumor "$build_dir/src/peer/rumor" --repeats 5 \
+    --slowdown 2
+fi
