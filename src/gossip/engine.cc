@@ -389,6 +389,14 @@ struct GossipEngine::Impl {
   // checksummed; the sender thread does the rest (or this thread, without one). Waits only
   // while kMaxPublishesQueued rounds are still being finished (CPU work, not the network).
   void publish(std::int64_t step) {
+    if (superseded_below) {
+      // The step that was in flight when mix() caught up ends with its old number: its
+      // parameters were replaced, and its step must not pull this peer's back (the next mix()
+      // would see it behind again and fetch the whole state a second time).
+      const std::int64_t caught_up_step = *superseded_below;
+      superseded_below.reset();
+      if (step < caught_up_step) return;
+    }
     my_step.store(step);
     if (step % config.publish_every != 0) return;
     std::vector<int> neighbours;
@@ -542,6 +550,7 @@ struct GossipEngine::Impl {
         backend.copy_from_host(extra, state.data() + count, extra_count * sizeof(float));
       }
       my_step.store(static_cast<std::int64_t>(reply.header.step));
+      superseded_below = static_cast<std::int64_t>(reply.header.step);
       std::lock_guard done(mutex);
       last_catch_up = CatchUp{static_cast<int>(reply.header.sender),
                               static_cast<std::int64_t>(reply.header.step)};
@@ -689,6 +698,9 @@ struct GossipEngine::Impl {
   float* extra = nullptr;                     // attached state (owner thread)
   std::size_t extra_count = 0;
   bool pending_initial_catch_up = false;      // owner thread
+  // After a catch-up to step S: the next publish() of a step below S is the replaced run's
+  // (owner thread).
+  std::optional<std::int64_t> superseded_below;
 
   std::atomic<std::int64_t> my_step{0};
   std::atomic<std::uint64_t> rounds{0}, sent{0}, send_failures{0}, received{0}, applied{0},

@@ -1,13 +1,14 @@
-// Catch-up when the peer asked for its state leaves without answering: a peer behind by
-// catch_up_lag asks the live peer furthest ahead for its full state; when that peer finishes
-// (or dies) before serving the request and nobody else is that far ahead, mix() must return at
-// once instead of waiting out catch_up_timeout for a state that cannot come.
+// State catch-up by lag (catch_up_lag): a peer that far behind asks the live peer furthest
+// ahead for its full state. When that peer finishes (or dies) before serving the request and
+// nobody else is that far ahead, mix() must return at once instead of waiting out
+// catch_up_timeout; and the publish() that ends the step in flight must not undo the catch-up.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "net/forwarding_transport.h"
@@ -100,6 +101,54 @@ TEST(CatchUp, ALagCatchUpEndsWhenThePeerAheadLeavesWithoutAnswering) {
     ASSERT_GE(v, 0.0f);
     ASSERT_LE(v, 1.0f);
   }
+}
+
+// rumor peer's trainer mixes before a step and publishes after it, so the step during whose
+// mix() the peer caught up still ends with publish(its old step). That publish belongs to the
+// run the catch-up replaced: taking its step as the peer's own would put the peer behind again,
+// and the next mix() would fetch the whole state a second time.
+TEST(CatchUp, ThePublishOfTheStepInFlightDoesNotUndoTheCatchUp) {
+  GossipConfig config;
+  config.rule = "average";
+  config.model = "catch-up-test";
+  config.max_norm_ratio = 0;
+  config.heartbeat_interval = std::chrono::milliseconds(20);
+  config.catch_up_lag = 10;
+  auto cluster = testing_cluster::make_cluster(2, config, "catch-up-in-flight", kParams);
+  std::fill(cluster->params[1].begin(), cluster->params[1].end(), 1.0f);
+  GossipEngine& behind = *cluster->engines[0];
+  GossipEngine& ahead = *cluster->engines[1];
+  constexpr int kAheadStep = 50;
+  behind.publish(0);
+  for (int step = 0; step <= kAheadStep; ++step) ahead.publish(step);
+  std::atomic<bool> done{false};
+  std::thread serving([&] {  // peer 1 stays at its step and serves state requests
+    while (!done.load()) {
+      ahead.mix();
+      std::this_thread::yield();
+    }
+  });
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const GossipPeerStats& peer : behind.stats().peers) {
+          if (peer.rank == 1 && peer.step == kAheadStep) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(30)))
+      << "peer 0 never heard peer 1's step";
+
+  behind.mix();  // behind by 50: catches up to peer 1's state and step
+  const std::optional<CatchUp> caught = behind.last_catch_up();
+  behind.publish(1);  // the step that was in flight ends
+  behind.mix();        // before the first step from the caught-up one
+  done = true;
+  serving.join();
+
+  ASSERT_TRUE(caught.has_value()) << "peer 0 did not catch up";
+  EXPECT_EQ(caught->step, kAheadStep);
+  EXPECT_EQ(behind.stats().step, kAheadStep);
+  EXPECT_EQ(ahead.stats().states_served, 1u) << "the state was fetched again";
 }
 
 }  // namespace
