@@ -123,6 +123,8 @@ class GossipEngine {
   // the engine's sender thread encodes, checksums and sends them (or this call does, with
   // GossipConfig::sender_thread false). Does not wait for the network (a full queue is
   // counted, not waited on); waits only while two earlier rounds are still being encoded.
+  // Right after a mix() that caught up to step S, a publish() of a step below S (the step
+  // that was in flight) sends nothing and leaves the engine's step at S.
   void publish(std::int64_t step);
   // Before the next step: applies what arrived. Blocks only while a drift or bounded-delay
   // gate applies, and never past the moment the awaited peers are declared dead. Returns the
@@ -132,7 +134,7 @@ class GossipEngine {
   // Includes `count` floats of other state (e.g. optimizer momentum, in backend memory) in the
   // full state sent to, and taken from, peers catching up. Call before the first mix().
   void attach_state(float* state, std::size_t count);
-  // The last catch-up this engine performed (set by mix()), if any.
+  // The last catch-up this engine performed (set by mix()), if any: continue from its step.
   std::optional<CatchUp> last_catch_up() const;
 
   GossipStats stats() const;
