@@ -46,13 +46,19 @@ bool wait_until(Done done, std::chrono::seconds limit) {
   return true;
 }
 
-TEST(CatchUp, ALagCatchUpEndsWhenThePeerAheadLeavesWithoutAnswering) {
+// Two peers on the average rule whose engines catch up when 10 steps behind.
+GossipConfig lag_catch_up_config() {
   GossipConfig config;
   config.rule = "average";
   config.model = "catch-up-test";
   config.max_norm_ratio = 0;
   config.heartbeat_interval = std::chrono::milliseconds(20);
   config.catch_up_lag = 10;
+  return config;
+}
+
+TEST(CatchUp, ALagCatchUpEndsWhenThePeerAheadLeavesWithoutAnswering) {
+  GossipConfig config = lag_catch_up_config();
   config.catch_up_timeout = std::chrono::seconds(120);  // far longer than the bound checked
   std::atomic<bool> asked{false};
   auto cluster = testing_cluster::make_cluster(
@@ -108,12 +114,7 @@ TEST(CatchUp, ALagCatchUpEndsWhenThePeerAheadLeavesWithoutAnswering) {
 // run the catch-up replaced: taking its step as the peer's own would put the peer behind again,
 // and the next mix() would fetch the whole state a second time.
 TEST(CatchUp, ThePublishOfTheStepInFlightDoesNotUndoTheCatchUp) {
-  GossipConfig config;
-  config.rule = "average";
-  config.model = "catch-up-test";
-  config.max_norm_ratio = 0;
-  config.heartbeat_interval = std::chrono::milliseconds(20);
-  config.catch_up_lag = 10;
+  GossipConfig config = lag_catch_up_config();
   auto cluster = testing_cluster::make_cluster(2, config, "catch-up-in-flight", kParams);
   std::fill(cluster->params[1].begin(), cluster->params[1].end(), 1.0f);
   GossipEngine& behind = *cluster->engines[0];
