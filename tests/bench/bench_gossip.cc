@@ -414,13 +414,14 @@ void bench_training(bool quick, int peers, int repeats, const std::set<std::stri
     configs.push_back(setting);
   }
   // Each row's reference: gossip off run the same way (device-like or not).
-  const auto reference = [&](std::size_t c) {
-    std::size_t ref = 0;
+  std::vector<std::size_t> reference(configs.size(), 0);
+  for (std::size_t c = 0; c < configs.size(); ++c) {
     for (std::size_t i = 0; i < configs.size(); ++i) {
-      if (configs[i].publish_every == 0 && configs[i].device_like == configs[c].device_like) ref = i;
+      if (configs[i].publish_every == 0 && configs[i].device_like == configs[c].device_like) {
+        reference[c] = i;
+      }
     }
-    return ref;
-  };
+  }
   std::vector<std::vector<TrainingResult>> runs(configs.size());
   for (int rep = 0; rep < repeats; ++rep) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
@@ -455,7 +456,7 @@ void bench_training(bool quick, int peers, int repeats, const std::set<std::stri
   const auto paired_ratios = [&](std::size_t c, const auto& figure) {
     std::vector<double> ratios;
     for (int rep = 0; rep < repeats; ++rep) {
-      ratios.push_back(figure(runs[c][rep]) / figure(runs[reference(c)][rep]));
+      ratios.push_back(figure(runs[c][rep]) / figure(runs[reference[c]][rep]));
     }
     return ratios;
   };

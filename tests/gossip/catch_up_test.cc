@@ -13,6 +13,7 @@
 
 #include "net/forwarding_transport.h"
 #include "tests/gossip/cluster.h"
+#include "tests/net/net_test_util.h"
 
 namespace rumor {
 namespace {
@@ -35,15 +36,15 @@ class StateRequestTap final : public ForwardingTransport {
   std::atomic<bool>& asked_;
 };
 
-// Polls `done` until it holds or `limit` passes; returns whether it held.
-template <typename Done>
-bool wait_until(Done done, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
+using namespace std::chrono_literals;
+using testing::wait_until;
+
+// Whether `engine` has heard peer `rank` at a step of at least `step`.
+bool heard_at(const GossipEngine& engine, int rank, std::int64_t step) {
+  for (const GossipPeerStats& peer : engine.stats().peers) {
+    if (peer.rank == rank && peer.step >= step) return true;
   }
-  return true;
+  return false;
 }
 
 // Two peers on the average rule whose engines catch up when 10 steps behind.
@@ -74,14 +75,7 @@ TEST(CatchUp, ALagCatchUpEndsWhenThePeerAheadLeavesWithoutAnswering) {
   // Peer 1 races 50 steps ahead and never calls mix(), so it never serves a state request.
   behind.publish(0);
   for (int step = 0; step < 50; ++step) ahead.publish(step);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        for (const GossipPeerStats& peer : behind.stats().peers) {
-          if (peer.rank == 1 && peer.step > config.catch_up_lag) return true;
-        }
-        return false;
-      },
-      std::chrono::seconds(30)))
+  ASSERT_TRUE(wait_until([&] { return heard_at(behind, 1, config.catch_up_lag + 1); }, 30s))
       << "peer 0 never heard that peer 1 is ahead";
 
   // Peer 0 is behind: its mix() asks peer 1 for its state and waits for the answer ...
@@ -92,7 +86,7 @@ TEST(CatchUp, ALagCatchUpEndsWhenThePeerAheadLeavesWithoutAnswering) {
     mix_seconds.store(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   });
-  const bool request_arrived = wait_until([&] { return asked.load(); }, std::chrono::seconds(30));
+  const bool request_arrived = wait_until([&] { return asked.load(); }, 30s);
   // ... which never comes: peer 1 finishes (says goodbye) without answering.
   cluster->engines[1].reset();
   mixing.join();
@@ -129,14 +123,7 @@ TEST(CatchUp, ThePublishOfTheStepInFlightDoesNotUndoTheCatchUp) {
       std::this_thread::yield();
     }
   });
-  ASSERT_TRUE(wait_until(
-      [&] {
-        for (const GossipPeerStats& peer : behind.stats().peers) {
-          if (peer.rank == 1 && peer.step == kAheadStep) return true;
-        }
-        return false;
-      },
-      std::chrono::seconds(30)))
+  ASSERT_TRUE(wait_until([&] { return heard_at(behind, 1, kAheadStep); }, 30s))
       << "peer 0 never heard peer 1's step";
 
   behind.mix();  // behind by 50: catches up to peer 1's state and step
