@@ -85,10 +85,12 @@ class Slowdown {
 
 // After the engine replaced the leader's parameters and momentum with a live peer's (catch-up),
 // the node continues from that peer's step: data position and learning-rate schedule follow,
-// and the other local replicas take the leader's new state.
-void follow_catch_up(const CatchUp& caught, ReplicaGroup& replicas, int rank) {
+// and the other local replicas take the leader's new state. `state` is the leader's
+// checkpoint taken right after the mix() that caught up: a catch-up during the run happens
+// before a step, and that step (its batch, its learning rate) belongs to the replaced run, so
+// what it trained on top of the received state is dropped.
+void follow_catch_up(const CatchUp& caught, Checkpoint state, ReplicaGroup& replicas, int rank) {
   Trainer& trainer = replicas.leader();
-  Checkpoint state = trainer.checkpoint(rank);  // the parameters and momentum just received
   state.step = std::clamp<std::int64_t>(caught.step, 0, trainer.total_steps());
   state.epoch = state.step == 0 ? 0 : (state.step - 1) / trainer.steps_per_epoch() + 1;
   state.loss_steps = 0;
@@ -315,7 +317,9 @@ int run_peer_command(const PeerCommandArgs& args) {
   std::optional<CatchUp> caught;  // the last catch-up the trainer followed
   if (gossip.catch_up) {
     engine.mix();  // pulls the state of a live peer (--catch-up)
-    if (new_catch_up(engine, caught)) follow_catch_up(*caught, replicas.group(), rank);
+    if (new_catch_up(engine, caught)) {
+      follow_catch_up(*caught, trainer.checkpoint(rank), replicas.group(), rank);
+    }
   }
 
   ProgressDisplay display(stdout, !args.quiet && ::isatty(STDOUT_FILENO) == 1,
@@ -334,7 +338,16 @@ int run_peer_command(const PeerCommandArgs& args) {
   const std::int64_t first_step = trainer.step();
 
   NodeHooks node;
-  node.mix = [&](std::int64_t) { return engine.mix() > 0; };
+  // A catch-up during the run (--catch-up-lag) happens in mix(), before a step: the state it
+  // brought is kept here, the step runs out, run() ends after it, and the trainer continues
+  // from the peer's step with that state.
+  std::optional<Checkpoint> caught_state;
+  node.mix = [&](std::int64_t) {
+    const bool changed = engine.mix() > 0;
+    if (!new_catch_up(engine, caught)) return changed;
+    caught_state = trainer.checkpoint(rank);
+    return true;
+  };
   node.replica_step = [&](int member, std::int64_t) {
     if (monitor.fail_replica() == member) {
       throw Error("replica " + std::to_string(member) +
@@ -361,13 +374,7 @@ int run_peer_command(const PeerCommandArgs& args) {
     summarise_peers(engine.stats(), line);
     display.update(line);
   };
-  // A catch-up during the run (--catch-up-lag) ends run() after the step; the trainer then
-  // moves to the peer's step and runs on.
-  bool catch_up_pending = false;
-  hooks.should_stop = [&] {
-    catch_up_pending = new_catch_up(engine, caught);
-    return catch_up_pending || stop.stop_requested();
-  };
+  hooks.should_stop = [&] { return caught_state.has_value() || stop.stop_requested(); };
 
   std::optional<Progress> last;
   const auto report = [&](const Progress& leader) {
@@ -394,8 +401,9 @@ int run_peer_command(const PeerCommandArgs& args) {
   try {
     for (;;) {
       replicas.group().run(report, node);
-      if (!catch_up_pending || stop.stop_requested()) break;
-      follow_catch_up(*caught, replicas.group(), rank);
+      if (!caught_state || stop.stop_requested()) break;
+      follow_catch_up(*caught, std::move(*caught_state), replicas.group(), rank);
+      caught_state.reset();
     }
   } catch (const std::exception& error) {
     display.finish();
